@@ -1,0 +1,3 @@
+"""perso: infrastructure as code for Amazon Personalize."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,301 @@
+"""Apply a plan: walk its steps in dependency order, in parallel, saving state after each.
+
+Each change becomes up to two steps: `delete` (DELETE and the first half of REPLACE) and
+`apply` (create, update, or wait for something still settling). Deletes run after whatever
+depended on the resource is deleted or updated away from it; creates run after what they
+reference. A failed step skips its dependents; everything else proceeds. Because state is
+written after every step, and the next plan starts from what AWS reports, running apply
+again after a failure or a kill converges.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .aws import error_code, wrap_error
+from .diff import contains_ref, resolve
+from .errors import ApplyError, PersoError, StateError
+from .plan import Action, Change, Plan
+from .resources.base import Observed, Phase, ResourceType
+from .spec.model import Ref
+from .state.backend import StateBackend
+from .state.model import ResourceState, StateFile
+from .wait import Waiter
+
+Step = tuple[str, str]  # ("delete" | "apply", address)
+
+
+@dataclass(frozen=True)
+class ApplyEvent:
+    address: str
+    kind: str          # "start", "progress", "done", "failed", "skipped"
+    step: str          # "create", "update", "replace", "delete", "wait", "forget"
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class StepResult:
+    address: str
+    step: str
+    outcome: str       # "done", "failed", "skipped"
+    message: str = ""
+
+
+class StepFailed(PersoError):
+    """A step ended badly; its dependents are skipped."""
+
+
+class Applier:
+    def __init__(
+        self,
+        client: Any,
+        backend: StateBackend,
+        state: StateFile,
+        adapters: Mapping[str, ResourceType],
+        *,
+        waiter: Waiter | None = None,
+        parallelism: int = 10,
+        on_event: Callable[[ApplyEvent], None] = lambda event: None,
+    ) -> None:
+        self.client = client
+        self.backend = backend
+        self.state = state
+        self.adapters = adapters
+        self.waiter = waiter or Waiter()
+        self.parallelism = max(1, parallelism)
+        self.on_event = on_event
+        self._state_lock = threading.Lock()
+        self._outputs: dict[str, dict[str, Any]] = {a: dict(r.outputs, arn=r.arn) for a, r in state.resources.items()}
+
+    # -- scheduling -------------------------------------------------------------------------------
+    def apply(self, plan: Plan) -> list[StepResult]:
+        changes = {c.address: c for c in plan.actionable}
+        graph = step_graph(changes)
+        sorter: graphlib.TopologicalSorter[Step] = graphlib.TopologicalSorter(graph)
+        sorter.prepare()
+        results: dict[Step, StepResult] = {}
+        blocked: set[Step] = set()
+        state_error: StateError | None = None
+
+        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+            running: dict[Future[StepResult], Step] = {}
+            while sorter.is_active():
+                for step in sorter.get_ready():
+                    failed_deps = [d for d in graph.get(step, ()) if d in blocked]
+                    if failed_deps or state_error is not None:
+                        blocked.add(step)
+                        why = f"{failed_deps[0][1]} did not complete" if failed_deps else "state could not be saved"
+                        results[step] = StepResult(step[1], step[0], "skipped", why)
+                        self.on_event(ApplyEvent(step[1], "skipped", step[0], why))
+                        sorter.done(step)
+                        continue
+                    running[pool.submit(self._run_step, step, changes[step[1]])] = step
+                if not running:
+                    continue
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    step = running.pop(future)
+                    try:
+                        result = future.result()
+                    except StateError as exc:
+                        state_error = exc
+                        result = StepResult(step[1], step[0], "failed", exc.message)
+                    if result.outcome != "done":
+                        blocked.add(step)
+                    results[step] = result
+                    sorter.done(step)
+
+        ordered = list(results.values())
+        if state_error is not None:
+            raise state_error
+        failed = [r for r in ordered if r.outcome == "failed"]
+        if failed:
+            skipped = sum(r.outcome == "skipped" for r in ordered)
+            raise ApplyError(
+                f"apply failed: {len(failed)} step(s) failed, {skipped} skipped",
+                results=ordered,
+                hint="fix the cause and run `perso apply` again; completed steps are saved in the state",
+            )
+        return ordered
+
+    def _run_step(self, step: Step, change: Change) -> StepResult:
+        kind, address = step
+        label = "delete" if kind == "delete" else _apply_label(change)
+        self.on_event(ApplyEvent(address, "start", label))
+        try:
+            message = self._delete(change) if kind == "delete" else self._apply(change)
+        except StateError:
+            raise
+        except (PersoError, ClientError, BotoCoreError) as exc:
+            text = exc.message if isinstance(exc, PersoError) else str(wrap_error(exc, operation=label, address=address))
+            self.on_event(ApplyEvent(address, "failed", label, text))
+            return StepResult(address, label, "failed", text)
+        self.on_event(ApplyEvent(address, "done", label, message))
+        return StepResult(address, label, "done", message)
+
+    # -- steps ------------------------------------------------------------------------------------
+    def _delete(self, change: Change) -> str:
+        adapter = self.adapters[change.type]
+        if change.is_intent or change.gone or change.arn is None:
+            self._forget(change.address)
+            return "forgotten" if change.is_intent else "already gone"
+        arn = change.arn
+
+        def attempt_delete() -> bool | None:
+            try:
+                adapter.delete(self.client, arn)
+                return True
+            except ClientError as exc:
+                if error_code(exc) == "ResourceInUseException":  # something still settling: retry
+                    self.on_event(ApplyEvent(change.address, "progress", "delete", "in use, retrying"))
+                    return None
+                raise wrap_error(exc, operation=f"delete {change.type}", address=change.address) from exc
+
+        self.waiter.until(attempt_delete, timeout=adapter.delete_timeout, what=f"{change.address} to accept deletion")
+        self.waiter.until(lambda: True if self._read(change.address, adapter, arn) is None else None,
+                          timeout=adapter.delete_timeout, what=f"{change.address} to be deleted")
+        self._forget(change.address)
+        return "deleted"
+
+    def _apply(self, change: Change) -> str:
+        adapter = self.adapters[change.type]
+        params = self._resolve(change)
+        tags = dict(change.tags_after or {})
+        if change.action in (Action.CREATE, Action.REPLACE):
+            arn, message = self._create(change, adapter, params, tags), "created"
+        else:
+            arn = change.arn or ""
+            message = "settled"
+            if change.action is Action.UPDATE:
+                paths = [p for p in change.changed_paths if p != "tags"]
+                try:
+                    if paths:
+                        adapter.update(self.client, arn, change.before or {}, params)
+                    if "tags" in change.changed_paths:
+                        adapter.update_tags(self.client, arn, change.tags_before or {}, tags)
+                except ClientError as exc:
+                    raise wrap_error(exc, operation=f"update {change.type}", address=change.address) from exc
+                message = "updated " + ", ".join(change.changed_paths)
+            elif change.adopt:
+                message = "adopted"
+        observed = self._wait_ready(change, adapter, arn)
+        self._record(change, arn, params, tags, observed, status="ready")
+        return message
+
+    def _create(self, change: Change, adapter: ResourceType, params: dict[str, Any], tags: dict[str, str]) -> str:
+        try:
+            arn = adapter.create(self.client, change.name, params, tags)
+        except ClientError as exc:
+            if error_code(exc) != "ResourceAlreadyExistsException":
+                raise wrap_error(exc, operation=f"create {change.type}", address=change.address) from exc
+            # Created by an earlier, interrupted apply (or being deleted): adopt or wait it out.
+            arn = adapter.find(self.client, change.name, params)
+            if arn is None:
+                raise wrap_error(exc, operation=f"create {change.type}", address=change.address) from exc
+            self.on_event(ApplyEvent(change.address, "progress", "create", f"adopting existing {arn}"))
+        # Record at once: if we are killed while waiting, the next run knows the ARN.
+        self._record(change, arn, params, tags, None, status="pending")
+        return arn
+
+    def _wait_ready(self, change: Change, adapter: ResourceType, arn: str) -> Observed:
+        last_status: list[str | None] = [None]
+
+        def settled() -> Observed | None:
+            observed = self._read(change.address, adapter, arn)
+            if observed is None:
+                raise StepFailed(f"{change.address}: {arn} disappeared while waiting for it")
+            if observed.status != last_status[0]:
+                last_status[0] = observed.status
+                self.on_event(ApplyEvent(change.address, "progress", "wait", observed.status or ""))
+            if observed.phase is Phase.FAILED:
+                raise StepFailed(f"{change.address}: {observed.status}: {observed.failure_reason or 'no reason given'}")
+            return observed if observed.phase is Phase.READY else None
+
+        return self.waiter.until(settled, timeout=adapter.create_timeout, what=f"{change.address} to become ready")
+
+    def _read(self, address: str, adapter: ResourceType, arn: str) -> Observed | None:
+        try:
+            return adapter.read(self.client, arn)
+        except ClientError as exc:
+            raise wrap_error(exc, operation=f"read {adapter.type_name}", address=address) from exc
+
+    # -- values and state ---------------------------------------------------------------------------
+    def _lookup(self, ref: Ref) -> Any:
+        return self._outputs.get(ref.address, {}).get(ref.attr)
+
+    def _resolve(self, change: Change) -> dict[str, Any]:
+        params = resolve(dict(change.after or {}), self._lookup)
+        if contains_ref(params):
+            missing = sorted({str(r) for r in _refs(params)})
+            raise StepFailed(f"{change.address}: values not available: {', '.join(missing)}",
+                             hint="the referenced resource has no such value yet (e.g. no ACTIVE solution version)")
+        return self.adapters[change.type].normalize(params)
+
+    def _record(self, change: Change, arn: str, params: dict[str, Any], tags: dict[str, str],
+                observed: Observed | None, *, status: str) -> None:
+        outputs = dict(observed.outputs) if observed else {"arn": arn}
+        outputs["arn"] = arn
+        triggers = {str(t): self._lookup(t) for t in change.triggers}
+        with self._state_lock:
+            self._outputs[change.address] = outputs
+            self.state.record(ResourceState(
+                address=change.address, type=change.type, name=change.name, arn=arn, params=params,
+                tags=tags, outputs={k: v for k, v in outputs.items() if v is not None and k != "arn"},
+                depends_on=list(change.depends_on), triggers=triggers, status=status,
+            ))
+            self.backend.write(self.state)
+
+    def _forget(self, address: str) -> None:
+        with self._state_lock:
+            self._outputs.pop(address, None)
+            if address in self.state.resources:
+                self.state.forget(address)
+                self.backend.write(self.state)
+
+
+def _apply_label(change: Change) -> str:
+    if change.action is Action.NOOP:
+        return "adopt" if change.adopt else "wait"
+    return change.action.value
+
+
+def _refs(value: Any) -> list[Ref]:
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, Mapping):
+        return [r for v in value.values() for r in _refs(v)]
+    if isinstance(value, list | tuple):
+        return [r for v in value for r in _refs(v)]
+    return []
+
+
+def step_graph(changes: Mapping[str, Change]) -> dict[Step, set[Step]]:
+    """Each step with the steps that must finish before it."""
+    graph: dict[Step, set[Step]] = {}
+    for address, change in changes.items():
+        if change.deletes or (change.action is Action.DELETE and change.gone):
+            graph[("delete", address)] = set()
+        if change.creates_or_updates or change.pending or change.adopt:
+            graph[("apply", address)] = set()
+    for address, change in changes.items():
+        apply_step = ("apply", address)
+        if apply_step in graph:
+            if ("delete", address) in graph:
+                graph[apply_step].add(("delete", address))
+            graph[apply_step].update(("apply", d) for d in change.depends_on if ("apply", d) in graph)
+        for dep in change.prior_depends_on:
+            # `dep` was kept alive by this resource: delete it only after this one is deleted or updated.
+            if ("delete", dep) not in graph:
+                continue
+            if ("delete", address) in graph:
+                graph[("delete", dep)].add(("delete", address))
+            elif apply_step in graph:
+                graph[("delete", dep)].add(apply_step)
+    return graph

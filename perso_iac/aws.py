@@ -1,0 +1,74 @@
+"""The only place boto3 clients are built.
+
+Credentials, region and endpoints follow boto3's standard chain (profiles, environment,
+SSO, roles, AWS_ENDPOINT_URL_PERSONALIZE / AWS_ENDPOINT_URL_S3). An explicit endpoint_url
+(the embedded emulator, a test server) overrides the chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from .errors import AwsError
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    region: str | None = None
+    profile: str | None = None
+    personalize_endpoint: str | None = None
+    max_pool_connections: int = 10
+
+
+def make_session(settings: AwsSettings) -> boto3.session.Session:
+    try:
+        return boto3.session.Session(profile_name=settings.profile, region_name=settings.region)
+    except BotoCoreError as exc:
+        raise AwsError(f"cannot set up AWS session: {exc}", hint="check --profile and your AWS config") from exc
+
+
+def make_client(service: str, settings: AwsSettings, *, endpoint_url: str | None = None,
+                region: str | None = None) -> Any:
+    """A boto3 client with adaptive retries (throttling) and a pool sized for --parallelism."""
+    session = make_session(settings)
+    config = Config(
+        retries={"max_attempts": 8, "mode": "adaptive"},
+        max_pool_connections=max(10, settings.max_pool_connections),
+        connect_timeout=10,
+        read_timeout=60,
+    )
+    region_name = region or settings.region or session.region_name or DEFAULT_REGION
+    if service == "personalize" and endpoint_url is None:
+        endpoint_url = settings.personalize_endpoint
+    try:
+        return session.client(service, region_name=region_name, endpoint_url=endpoint_url, config=config)
+    except (NoRegionError, NoCredentialsError, BotoCoreError) as exc:
+        raise AwsError(f"cannot create the {service} client: {exc}") from exc
+
+
+def error_code(exc: BaseException) -> str | None:
+    """The AWS error code of a botocore ClientError, else None."""
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code")
+    return None
+
+
+def wrap_error(exc: BaseException, *, operation: str, address: str | None = None) -> AwsError:
+    """Turn a botocore error into an AwsError naming the resource and the operation."""
+    where = f"{address}: " if address else ""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = err.get("Code", "Unknown")
+        return AwsError(f"{where}{operation} failed: {code}: {err.get('Message', '')}".rstrip(": "),
+                        address=address, operation=operation, code=code)
+    if isinstance(exc, NoCredentialsError):
+        return AwsError(f"{where}{operation} failed: no AWS credentials found", address=address,
+                        operation=operation, hint="configure credentials (AWS_PROFILE, env vars, SSO) or use --local")
+    return AwsError(f"{where}{operation} failed: {exc}", address=address, operation=operation)

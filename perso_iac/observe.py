@@ -1,0 +1,77 @@
+"""Refresh: read the live resources that the spec or the state mention.
+
+Resources in the state are described by ARN, all in parallel (one call each). Resources only
+in the spec are looked up by name under their parent (a List call), wave by wave in dependency
+order, so that what a killed apply created before recording it is found and adopted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .aws import wrap_error
+from .diff import UNKNOWN, resolve
+from .graph import topological_order
+from .resources.base import Observed, ResourceType
+from .spec.model import Ref, ResourceSpec
+from .state.model import StateFile
+
+
+def observe(
+    client: Any,
+    resources: Mapping[str, ResourceSpec],
+    state: StateFile,
+    adapters: Mapping[str, ResourceType],
+    *,
+    parallelism: int = 10,
+) -> dict[str, Observed | None]:
+    observed: dict[str, Observed | None] = {}
+
+    def read(address: str, type_name: str, arn: str) -> Observed | None:
+        try:
+            return adapters[type_name].read(client, arn)
+        except (ClientError, BotoCoreError) as exc:
+            raise wrap_error(exc, operation=f"read {type_name}", address=address) from exc
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        known = {a: pool.submit(read, a, r.type, r.arn) for a, r in state.resources.items()}
+        for address, future in known.items():
+            observed[address] = future.result()
+
+        unknown = {a: r for a, r in resources.items() if a not in state.resources}
+        if not unknown:
+            return observed
+
+        def lookup(ref: Ref) -> Any:
+            obs = observed.get(ref.address)
+            return obs.outputs.get(ref.attr, UNKNOWN) if obs is not None else UNKNOWN
+
+        def find(spec: ResourceSpec) -> Observed | None:
+            adapter = adapters[spec.type]
+            params = resolve(dict(spec.params), lookup)
+            try:
+                arn = adapter.find(client, spec.name, params)
+                return adapter.read(client, arn) if arn else None
+            except (ClientError, BotoCoreError) as exc:
+                raise wrap_error(exc, operation=f"find {spec.type} by name", address=spec.address) from exc
+
+        for wave in _waves(unknown):
+            futures = {a: pool.submit(find, unknown[a]) for a in wave}
+            for address, future in futures.items():
+                observed[address] = future.result()
+    return observed
+
+def _waves(resources: Mapping[str, ResourceSpec]) -> list[list[str]]:
+    """Group addresses so that every one comes after the wave holding its dependencies."""
+    depth: dict[str, int] = {}
+    for address in topological_order({a: r.depends_on for a, r in resources.items()}):
+        deps = [depth[d] for d in resources[address].depends_on if d in depth]
+        depth[address] = 1 + max(deps, default=-1)
+    waves: list[list[str]] = [[] for _ in range(1 + max(depth.values(), default=-1))]
+    for address, level in depth.items():
+        waves[level].append(address)
+    return waves

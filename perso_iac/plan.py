@@ -1,0 +1,110 @@
+"""The plan as data: what will change, how, and why. No I/O here.
+
+A plan is made against one state (lineage, serial) and one resolved spec (digest); applying
+it anywhere else is refused as stale, like Terraform's saved plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from .spec.model import Ref
+
+PLAN_FORMAT_VERSION = "1.0"
+
+
+class Action(Enum):
+    NOOP = "no-op"
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"   # delete, then create: Personalize names are unique, so never the other way round
+    DELETE = "delete"
+
+    @property
+    def symbol(self) -> str:
+        return {"no-op": " ", "create": "+", "update": "~", "replace": "-/+", "delete": "-"}[self.value]
+
+    @property
+    def terraform_actions(self) -> list[str]:
+        """Terraform's plan JSON `change.actions` list for this action."""
+        return {"no-op": ["no-op"], "create": ["create"], "update": ["update"],
+                "replace": ["delete", "create"], "delete": ["delete"]}[self.value]
+
+
+class Reason(Enum):
+    NONE = "none"
+    NEW = "new"
+    MISSING_REMOTELY = "missing_remotely"                       # in state, gone from AWS
+    CHANGED = "changed"
+    CANNOT_UPDATE = "replace_because_cannot_update"             # an immutable field changed
+    DEPENDENCY_REPLACED = "replace_because_dependency_replaced" # AWS refuses to delete the parent otherwise
+    TRIGGERED = "replace_triggered_by"                          # an intent's trigger changed (new data → retrain)
+    FAILED_REMOTELY = "replace_because_failed"                  # CREATE FAILED in AWS
+    REMOVED_FROM_SPEC = "delete_because_no_resource_config"
+
+
+@dataclass(frozen=True)
+class Change:
+    address: str
+    type: str
+    action: Action
+    reason: Reason = Reason.NONE
+    name: str = ""
+    arn: str | None = None                      # the current ARN, when the resource exists
+    before: Mapping[str, Any] | None = None     # observed params (None when creating)
+    after: Mapping[str, Any] | None = None      # desired params; a Ref where the value is known only after apply
+    tags_before: Mapping[str, str] | None = None
+    tags_after: Mapping[str, str] | None = None
+    changed_paths: tuple[str, ...] = ()
+    replace_paths: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()            # from the spec: what must exist before creating
+    prior_depends_on: tuple[str, ...] = ()      # from the state: what this kept alive before
+    triggers: tuple[Ref, ...] = ()
+    is_intent: bool = False
+    pending: bool = False       # exists but still settling (a killed apply): apply waits for it
+    adopt: bool = False         # exists in AWS under this name but not in state: apply records it
+    gone: bool = False          # DELETE of something already gone: apply only forgets it
+    detail: str = ""            # e.g. the failureReason behind a replacement
+
+    @property
+    def deletes(self) -> bool:
+        return self.action in (Action.DELETE, Action.REPLACE) and not self.gone
+
+    @property
+    def creates_or_updates(self) -> bool:
+        return self.action in (Action.CREATE, Action.UPDATE, Action.REPLACE)
+
+    @property
+    def destructive(self) -> bool:
+        return self.action in (Action.DELETE, Action.REPLACE) and not self.is_intent
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...]
+    stack: str
+    lineage: str | None
+    serial: int
+    spec_digest: str = ""
+    destroy: bool = False
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def by_address(self) -> dict[str, Change]:
+        return {c.address: c for c in self.changes}
+
+    @property
+    def actionable(self) -> list[Change]:
+        return [c for c in self.changes if c.action is not Action.NOOP or c.pending or c.adopt or c.gone]
+
+    def has_changes(self) -> bool:
+        return any(c.action is not Action.NOOP for c in self.changes)
+
+    def summary(self) -> dict[str, int]:
+        counts = {"create": 0, "update": 0, "replace": 0, "delete": 0}
+        for change in self.changes:
+            if change.action is not Action.NOOP:
+                counts[change.action.value] += 1
+        return counts

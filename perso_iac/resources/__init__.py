@@ -1,0 +1,1 @@
+"""One adapter per Personalize resource type, behind the contract in `base`."""

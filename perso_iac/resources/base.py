@@ -1,0 +1,172 @@
+"""The contract every resource adapter fulfils, and the mapping of Personalize statuses to phases.
+
+An adapter knows one Personalize type: how to read it (Describe), find it by name (List),
+create, update in place (only through the real Update APIs) and delete it, and how to put
+its parameters in a canonical shape so the generic differ sees no phantom differences.
+Adapters never wait and never print; the applier waits, the CLI prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from ..aws import error_code
+
+
+class Phase(Enum):
+    PENDING = "pending"      # being created, updated, started or stopped
+    READY = "ready"          # settled: ACTIVE (or INACTIVE for a stopped recommender)
+    FAILED = "failed"        # CREATE FAILED / CREATE STOPPED: needs replacing
+    DELETING = "deleting"    # DELETE PENDING / DELETE IN_PROGRESS
+    GONE = "gone"            # not found
+
+
+_READY = {"ACTIVE", "INACTIVE", "COMPLETED"}
+_FAILED = {"CREATE FAILED", "CREATE STOPPED", "FAILED"}
+
+
+def phase(status: str | None) -> Phase:
+    """Map a Personalize status string onto the few phases the engine reasons about."""
+    if status is None:
+        return Phase.READY  # schemas have no status: they exist as soon as they are created
+    status = status.upper()
+    if status in _READY:
+        return Phase.READY
+    if status in _FAILED:
+        return Phase.FAILED
+    if status.startswith("DELETE"):
+        return Phase.DELETING
+    return Phase.PENDING
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A live resource as read from AWS, already normalized for comparison."""
+
+    arn: str
+    params: Mapping[str, Any]
+    status: str | None = None
+    failure_reason: str | None = None
+    outputs: Mapping[str, Any] = field(default_factory=dict)  # always includes "arn"
+    # True while an update (latestCampaignUpdate etc.) is still in progress
+    updating: bool = False
+
+    @property
+    def phase(self) -> Phase:
+        if self.updating and phase(self.status) is Phase.READY:
+            return Phase.PENDING
+        return phase(self.status)
+
+
+class ResourceType:
+    """Base adapter. Subclasses set the class attributes and implement the lifecycle verbs."""
+
+    type_name: ClassVar[str]
+    # Top-level parameter keys that the type's Update API changes in place; any other change replaces.
+    updatable: ClassVar[frozenset[str]] = frozenset()
+    taggable: ClassVar[bool] = True
+    # Intents (an import job, a training run) have no delete API: deleting one only forgets it,
+    # and they never block the deletion of what they depend on.
+    is_intent: ClassVar[bool] = False
+    # How long the applier waits for this type to settle, in seconds of real (scaled) time.
+    create_timeout: ClassVar[float] = 3600.0
+    delete_timeout: ClassVar[float] = 3600.0
+
+    # -- reading --------------------------------------------------------------------------------
+    def read(self, client: Any, arn: str) -> Observed | None:
+        """Describe the resource; None when it does not exist."""
+        raise NotImplementedError
+
+    def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:
+        """The ARN of an existing resource with this name (under the parent in `params`), if any.
+        Used to adopt what a killed apply created before it could record it."""
+        raise NotImplementedError
+
+    def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Canonical comparable shape of desired parameters (defaults, spelling, JSON text)."""
+        return dict(params)
+
+    def can_update(self, path: str, desired: Mapping[str, Any]) -> bool:
+        """Whether a change at dotted parameter `path` can be made in place by `update()`."""
+        return path.split(".", 1)[0] in self.updatable
+
+    def align_observed(self, observed: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+        """Rewrite observed values that mean the same as the desired ones in another spelling
+        (e.g. a campaign following `$LATEST` reports the concrete version it serves)."""
+        return dict(observed)
+
+    # -- writing --------------------------------------------------------------------------------
+    def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
+        """Start creating the resource; return its ARN without waiting."""
+        raise NotImplementedError
+
+    def update(self, client: Any, arn: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+        """Change updatable parameters in place; called only when they differ."""
+        raise NotImplementedError(f"{self.type_name} has no update API")
+
+    def delete(self, client: Any, arn: str) -> None:
+        """Start deleting the resource; must tolerate it being already gone."""
+        raise NotImplementedError
+
+    # -- tags -----------------------------------------------------------------------------------
+    def read_tags(self, client: Any, arn: str) -> dict[str, str]:
+        resp = client.list_tags_for_resource(resourceArn=arn)
+        return {t["tagKey"]: t.get("tagValue", "") for t in resp.get("tags", [])}
+
+    def update_tags(self, client: Any, arn: str, before: Mapping[str, str], after: Mapping[str, str]) -> None:
+        removed = [k for k in before if k not in after]
+        changed = {k: v for k, v in after.items() if before.get(k) != v}
+        if removed:
+            client.untag_resource(resourceArn=arn, tagKeys=removed)
+        if changed:
+            client.tag_resource(resourceArn=arn, tags=api_tags(changed))
+
+
+# -- helpers shared by adapters ----------------------------------------------------------------
+
+def api_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"tagKey": k, "tagValue": v} for k, v in sorted(tags.items())]
+
+
+def describe_or_none(call: Callable[..., dict], **kwargs: Any) -> dict | None:
+    """Run a Describe call; None on ResourceNotFoundException."""
+    try:
+        return call(**kwargs)
+    except ClientError as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            return None
+        raise
+
+
+def ignore_not_found(call: Callable[..., Any], **kwargs: Any) -> None:
+    """Run a Delete/Stop call that may find the resource already gone."""
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if error_code(exc) != "ResourceNotFoundException":
+            raise
+
+
+def paginate(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[dict]:
+    """Every item of a List* call, following nextToken."""
+    for page in client.get_paginator(operation).paginate(**kwargs, PaginationConfig={"PageSize": 100}):
+        yield from page.get(result_key, [])
+
+
+def find_by_name(client: Any, operation: str, result_key: str, arn_key: str, name: str,
+                 **filters: Any) -> str | None:
+    """The ARN of the listed item called `name`, skipping ones already being deleted."""
+    for item in paginate(client, operation, result_key, **filters):
+        if item.get("name") == name and not str(item.get("status", "")).startswith("DELETE"):
+            return item[arn_key]
+    return None
+
+
+def pick(data: Mapping[str, Any], keys: tuple[str, ...] | frozenset[str]) -> dict[str, Any]:
+    """The given keys of `data` that are present and not None."""
+    return {k: data[k] for k in keys if data.get(k) is not None}

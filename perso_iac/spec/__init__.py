@@ -1,0 +1,1 @@
+"""The spec: YAML in, a validated `Spec` out."""

@@ -1,0 +1,90 @@
+"""The state document. State is a cache of identities (ARNs) and last-applied parameters;
+the truth is always what a refresh reads from AWS."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..errors import StateCorruptError
+
+STATE_FORMAT_VERSION = 1
+
+
+@dataclass
+class ResourceState:
+    address: str
+    type: str
+    name: str
+    arn: str
+    params: dict[str, Any] = field(default_factory=dict)   # last applied, refs resolved
+    tags: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)  # e.g. trackingId, latestActiveVersionArn
+    depends_on: list[str] = field(default_factory=list)    # kept so deletes are ordered after the spec is gone
+    triggers: dict[str, Any] = field(default_factory=dict) # resolved trigger values at the last create
+    # "pending": the create call returned but the resource had not settled when this was written
+    # (a killed apply); "ready": settled. The next plan re-reads AWS either way.
+    status: str = "ready"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResourceState:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+@dataclass
+class StateFile:
+    stack: str
+    lineage: str = field(default_factory=lambda: str(uuid.uuid4()))
+    serial: int = 0
+    version: int = STATE_FORMAT_VERSION
+    resources: dict[str, ResourceState] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    perso_version: str = ""
+
+    def record(self, resource: ResourceState) -> None:
+        self.resources[resource.address] = resource
+
+    def forget(self, address: str) -> None:
+        self.resources.pop(address, None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "perso_version": self.perso_version,
+            "stack": self.stack,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "resources": [r.to_dict() for r in sorted(self.resources.values(), key=lambda r: r.address)],
+            "outputs": self.outputs,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "state") -> StateFile:
+        try:
+            if not isinstance(data, dict):
+                raise TypeError("top level is not an object")
+            if data.get("version") != STATE_FORMAT_VERSION:
+                raise ValueError(f"unsupported state format version {data.get('version')!r}")
+            resources = {}
+            for item in data.get("resources", []):
+                res = ResourceState.from_dict(item)
+                resources[res.address] = res
+            return cls(
+                stack=str(data["stack"]),
+                lineage=str(data["lineage"]),
+                serial=int(data["serial"]),
+                version=int(data["version"]),
+                resources=resources,
+                outputs=dict(data.get("outputs") or {}),
+                perso_version=str(data.get("perso_version", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StateCorruptError(
+                f"{source} is not a valid perso state: {exc}",
+                hint="restore a previous version (e.g. the .backup file or an S3 object version) "
+                "and push it with `perso state push FILE`",
+            ) from exc
