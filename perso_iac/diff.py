@@ -49,8 +49,8 @@ def differing_paths(desired: Mapping[str, Any], observed: Mapping[str, Any], pre
     for key, want in desired.items():
         path = f"{prefix}{key}"
         have = observed.get(key)
-        if isinstance(want, Mapping) and isinstance(have, Mapping):
-            paths.extend(differing_paths(want, have, path + "."))
+        if isinstance(want, Mapping) and want and isinstance(have, Mapping | None):
+            paths.extend(differing_paths(want, have or {}, path + "."))
         elif contains_ref(want) or not _same(want, have):
             paths.append(path)
     return paths
@@ -137,8 +137,10 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
         return Change(action=Action.REPLACE, reason=Reason.FAILED_REMOTELY,
                       detail=obs.failure_reason or "", **base)
 
-    replaced_deps = [d for d in spec.depends_on
-                     if d in planned and planned[d].action is Action.REPLACE and not planned[d].is_intent]
+    # AWS will not delete a parent while this exists, so this goes too. Intents are transparent:
+    # retraining on new data does not replace a campaign, but replacing its solution does.
+    replaced_deps = [d for d in spec.depends_on if d in planned and planned[d].action is Action.REPLACE
+                     and (not planned[d].is_intent or planned[d].reason is Reason.DEPENDENCY_REPLACED)]
     if replaced_deps:
         return Change(action=Action.REPLACE, reason=Reason.DEPENDENCY_REPLACED,
                       detail=f"{', '.join(replaced_deps)} must be replaced first", **base)

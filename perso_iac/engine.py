@@ -1,0 +1,66 @@
+"""The operations behind the commands: refresh + plan, and apply. No printing, no click."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .apply import Applier, ApplyEvent, StepResult
+from .diff import make_plan
+from .errors import StateError
+from .observe import observe
+from .plan import Plan
+from .resources.base import Observed, ResourceType
+from .resources.registry import REGISTRY
+from .spec.model import Spec
+from .state.backend import StateBackend
+from .state.model import StateFile
+from .wait import Waiter
+
+
+@dataclass
+class Workspace:
+    """What a command works on: the spec, where its state lives, and the AWS client."""
+
+    spec: Spec
+    backend: StateBackend
+    client: Any                                   # boto3 personalize client
+    adapters: Mapping[str, ResourceType] = field(default_factory=lambda: REGISTRY)
+    parallelism: int = 10
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    plan: Plan
+    state: StateFile
+    observed: Mapping[str, Observed | None]
+
+
+def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
+    """Read the state and the live resources, and diff them against the spec."""
+    state = ws.backend.read()
+    if not state.serial:
+        state.stack = ws.spec.stack
+    elif state.stack != ws.spec.stack:
+        raise StateError(
+            f"the state at {ws.backend.describe()} belongs to stack '{state.stack}', not '{ws.spec.stack}'",
+            hint="point --state at this stack's state, or fix `stack:` in the spec",
+        )
+    observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
+    plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy)
+    return Refreshed(plan=plan, state=state, observed=observed)
+
+
+def apply_plan(
+    ws: Workspace,
+    plan: Plan,
+    state: StateFile,
+    *,
+    waiter: Waiter | None = None,
+    on_event: Callable[[ApplyEvent], None] = lambda event: None,
+) -> list[StepResult]:
+    """Carry out `plan`, saving `state` through the backend after every step."""
+    applier = Applier(ws.client, ws.backend, state, ws.adapters, waiter=waiter,
+                      parallelism=ws.parallelism, on_event=on_event)
+    return applier.apply(plan)

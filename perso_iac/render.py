@@ -1,0 +1,166 @@
+"""Plans and apply results as text for people (rich markup). Decides nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from rich.markup import escape
+
+from .apply import StepResult
+from .plan import Action, Change, Plan, Reason
+from .spec.model import Ref
+
+_STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "magenta", Action.DELETE: "red",
+          Action.NOOP: "dim"}
+
+_VERB = {
+    Action.CREATE: "will be created",
+    Action.UPDATE: "will be updated in place",
+    Action.REPLACE: "must be replaced",
+    Action.DELETE: "will be destroyed",
+}
+
+_REASONS = {
+    Reason.MISSING_REMOTELY: "it is in the state but no longer exists in AWS",
+    Reason.CANNOT_UPDATE: "{paths} cannot be updated in place",
+    Reason.DEPENDENCY_REPLACED: "AWS requires it gone before its parent is replaced: {detail}",
+    Reason.TRIGGERED: "its trigger changed: {detail}",
+    Reason.FAILED_REMOTELY: "it is in a failed state in AWS: {detail}",
+    Reason.REMOVED_FROM_SPEC: "it is no longer in the spec",
+}
+
+_INTENT_VERB = {Action.CREATE: "will run", Action.REPLACE: "will run again", Action.DELETE: "will be forgotten (jobs cannot be deleted)"}
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, Ref):
+        return "(known after apply)"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, Mapping | list):
+        text = json.dumps(_plain(value), sort_keys=True)
+        return text if len(text) <= 120 else text[:117] + "..."
+    return json.dumps(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return "(known after apply)"
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _get(params: Mapping[str, Any] | None, path: str) -> Any:
+    value: Any = params or {}
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def describe_change(change: Change) -> str:
+    if change.is_intent and change.action in _INTENT_VERB:
+        verb = _INTENT_VERB[change.action]
+    elif change.action is Action.NOOP:
+        verb = "is being adopted" if change.adopt else "is still settling; apply will wait for it"
+    else:
+        verb = _VERB[change.action]
+    reason = _REASONS.get(change.reason, "")
+    if reason:
+        reason = reason.format(paths=", ".join(change.replace_paths) or "a field", detail=change.detail)
+        return f"{change.address} {verb}: {reason}"
+    return f"{change.address} {verb}"
+
+
+def render_change(change: Change) -> list[str]:
+    style = _STYLE[change.action]
+    symbol = change.action.symbol if change.action is not Action.NOOP else "~"
+    lines = [f"  [bold]# {escape(describe_change(change))}[/bold]",
+             f"[{style}]{symbol:>3} {escape(change.address)}[/{style}]"]
+    if change.action is Action.CREATE or (change.action is Action.REPLACE and change.reason is not Reason.CANNOT_UPDATE):
+        for key, value in (change.after or {}).items():
+            lines.append(f"      [green]+[/green] {escape(key)} = {escape(format_value(value))}")
+        for key, value in (change.tags_after or {}).items():
+            lines.append(f"      [green]+[/green] tags.{escape(key)} = {escape(format_value(value))}")
+    elif change.action is Action.DELETE:
+        for key, value in (change.before or {}).items():
+            lines.append(f"      [red]-[/red] {escape(key)} = {escape(format_value(value))}")
+    else:
+        for path in change.changed_paths:
+            if path == "tags":
+                before, after = change.tags_before or {}, change.tags_after or {}
+            else:
+                before, after = _get(change.before, path), _get(change.after, path)
+            note = " [magenta]# forces replacement[/magenta]" if path in change.replace_paths else ""
+            lines.append(f"      [yellow]~[/yellow] {escape(path)} = {escape(format_value(before))} -> "
+                         f"{escape(format_value(after))}{note}")
+    return lines
+
+
+def render_plan(plan: Plan) -> str:
+    """The plan as Terraform users read it: symbols, field-level before/after, reasons, summary."""
+    shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt]
+    if not shown:
+        return "[green]No changes.[/green] The live resources match the spec."
+    lines = ["perso will perform the following actions:", ""]
+    for change in shown:
+        lines.extend(render_change(change))
+        lines.append("")
+    lines.append(summary_line(plan))
+    destructive = [c.address for c in plan.changes if c.destructive]
+    if destructive:
+        lines.append(f"[bold red]Destructive:[/bold red] {escape(', '.join(destructive))} "
+                     "will be deleted (data, models and endpoints are lost).")
+    notes = cost_notes(plan)
+    if notes:
+        lines.append("")
+        lines.append("[bold]Cost notes:[/bold]")
+        lines.extend(f"  - {escape(n)}" for n in notes)
+    return "\n".join(lines)
+
+
+def summary_line(plan: Plan) -> str:
+    s = plan.summary()
+    return (f"[bold]Plan:[/bold] {s['create']} to create, {s['update']} to update, "
+            f"{s['replace']} to replace, {s['delete']} to destroy.")
+
+
+def cost_notes(plan: Plan) -> list[str]:
+    """What the plan starts billing for: Personalize charges by training hour and by provisioned TPS."""
+    notes = []
+    for change in plan.changes:
+        after = change.after or {}
+        if change.action is Action.NOOP or change.action is Action.DELETE:
+            continue
+        if change.type == "solution_version":
+            notes.append(f"{change.address}: starts a training run, billed per training hour")
+        elif change.type == "solution" and after.get("performAutoTraining") is True:
+            schedule = _get(after, "solutionConfig.autoTrainingConfig.schedulingExpression") or "rate(7 days)"
+            notes.append(f"{change.address}: automatic training is on ({schedule}); each run is billed")
+        elif change.type == "campaign" and "minProvisionedTPS" in after:
+            notes.append(f"{change.address}: bills at least {after['minProvisionedTPS']} TPS for every hour it is "
+                         "ACTIVE, used or not")
+        elif change.type == "recommender" and after.get("state", "ACTIVE") == "ACTIVE":
+            notes.append(f"{change.address}: bills per hour while ACTIVE (set state: INACTIVE to stop billing)")
+    return notes
+
+
+def render_results(results: list[StepResult]) -> str:
+    counts = {"done": 0, "failed": 0, "skipped": 0}
+    for result in results:
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    lines = []
+    for result in results:
+        if result.outcome != "done":
+            style = "red" if result.outcome == "failed" else "yellow"
+            lines.append(f"[{style}]{result.outcome}[/{style}] {escape(result.address)} ({result.step}): "
+                         f"{escape(result.message)}")
+    lines.append(f"[bold]Apply complete:[/bold] {counts['done']} done, {counts['failed']} failed, "
+                 f"{counts['skipped']} skipped.")
+    return "\n".join(lines)
