@@ -1,0 +1,240 @@
+"""HTTP front end (moto's ``responses.py`` role): AWS JSON 1.1 on ``POST /``.
+
+``X-Amz-Target: AmazonPersonalize.<Operation>`` selects the operation, bodies are
+``application/x-amz-json-1.1``, errors are HTTP 400 ``{"__type": ..., "message": ...}``.
+Any SigV4-signed request is accepted (signatures are not checked); a request without an
+``Authorization`` header is refused like AWS does. ``POST /_perso/control`` is the unsigned test
+control endpoint (advance the clock, configure faults, reset, count calls).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from .backend import Backend
+from .clock import SystemClock
+from .config import EmulatorConfig
+from .errors import ApiError
+from .model import TARGET_PREFIX, operation_names
+
+log = logging.getLogger("perso_iac.emulator")
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+CONTROL_PATH = "/_perso/control"
+MAX_BODY = 1024 * 1024  # 1 MiB; the largest legitimate request (a 20 000-char schema) is far smaller
+_OPERATIONS = frozenset(operation_names())
+
+
+def _json_default(value: Any) -> Any:
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "perso-emulator"
+    sys_version = ""
+    backend: Backend  # set on the subclass made by EmulatorServer
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    # ------------------------------------------------------------------ helpers
+    def _send(self, status: int, body: dict, content_type: str = CONTENT_TYPE, close: bool = False) -> None:
+        payload = json.dumps(body, default=_json_default).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("x-amzn-RequestId", self._request_id())
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _request_id(self) -> str:
+        import uuid
+
+        return str(uuid.uuid4())
+
+    def _error(self, err: ApiError, close: bool = False) -> None:
+        self._send(err.status, err.body(), close=close)
+
+    def _read_body(self) -> bytes | None:
+        length_header = self.headers.get("Content-Length")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            self._error(ApiError("SerializationException", "Chunked request bodies are not supported."), close=True)
+            return None
+        try:
+            length = int(length_header or 0)
+        except ValueError:
+            self._error(ApiError("SerializationException", "Invalid Content-Length."), close=True)
+            return None
+        if length < 0:
+            self._error(ApiError("SerializationException", "Invalid Content-Length."), close=True)
+            return None
+        if length > MAX_BODY:
+            self._error(
+                ApiError("RequestEntityTooLargeException", f"Request body exceeds {MAX_BODY} bytes.", status=413),
+                close=True,
+            )
+            return None
+        return self.rfile.read(length) if length else b""
+
+    # ------------------------------------------------------------------ verbs
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        if self.path.rstrip("/") in ("/_perso/health", "/_perso"):
+            self._send(200, {"status": "ok", "service": "personalize"}, "application/json")
+            return
+        self._error(ApiError("UnknownOperationException", "Only POST / is supported.", status=404))
+
+    def do_POST(self) -> None:  # noqa: N802
+        try:
+            self._post()
+        except (BrokenPipeError, ConnectionResetError):  # client went away
+            self.close_connection = True
+        except Exception:  # never leak a traceback to the client
+            log.exception("emulator internal error")
+            try:
+                self._error(ApiError("InternalFailure", "The emulator hit an internal error.", status=500), close=True)
+            except OSError:
+                self.close_connection = True
+
+    def _post(self) -> None:
+        body = self._read_body()
+        if body is None:
+            return
+        path = self.path.split("?", 1)[0]
+        if path == CONTROL_PATH:
+            self._control(body)
+            return
+        if path != "/":
+            self._error(ApiError("UnknownOperationException", f"No operation at path {path}.", status=404))
+            return
+        if not self.headers.get("Authorization"):
+            self._error(ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", status=403))
+            return
+        if not self.headers.get("Authorization", "").startswith("AWS4-"):
+            self._error(ApiError("IncompleteSignatureException", "Authorization header is not a SigV4 signature."))
+            return
+        target = self.headers.get("X-Amz-Target", "")
+        op = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
+        if op not in _OPERATIONS:
+            self._error(ApiError("UnknownOperationException", f"Unknown operation {target or '(no X-Amz-Target)'}."))
+            return
+        try:
+            params = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (ValueError, UnicodeDecodeError):
+            self._error(ApiError("SerializationException", "The request body is not valid JSON."))
+            return
+        if not isinstance(params, dict):
+            self._error(ApiError("SerializationException", "The request body must be a JSON object."))
+            return
+        backend = self.backend
+        latency = backend.config.latency_ms
+        if latency > 0:
+            time.sleep(latency / 1000.0)
+        try:
+            backend.admit(op)
+            result = backend.handle(op, params)
+        except ApiError as err:
+            self._error(err)
+            return
+        self._send(200, result)
+
+    def _control(self, body: bytes) -> None:
+        try:
+            payload = json.loads(body.decode("utf-8") or "{}")
+            if not isinstance(payload, dict):
+                raise ValueError
+        except (ValueError, UnicodeDecodeError):
+            self._send(400, {"__type": "SerializationException", "message": "Control body must be a JSON object."},
+                       "application/json")
+            return
+        try:
+            result = self.backend.control(payload)
+        except ApiError as err:
+            self._send(err.status, err.body(), "application/json")
+            return
+        except (TypeError, ValueError) as exc:
+            self._send(400, {"__type": "InvalidInputException", "message": str(exc)}, "application/json")
+            return
+        self._send(200, result, "application/json")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class EmulatorServer:
+    """The emulator on ``host:port`` (port 0 picks a free port).
+
+    ``start()`` serves in a daemon thread and returns ``self``; ``stop()`` shuts it down.
+    Also a context manager.
+    """
+
+    def __init__(self, config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config if config is not None else EmulatorConfig()
+        self.clock = self.config.clock if self.config.clock is not None else SystemClock()
+        self.backend = Backend(self.config, self.clock)
+        self.host = host
+        self.port = port
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def _bind(self) -> _Server:
+        handler = type("BoundHandler", (_Handler,), {"backend": self.backend})
+        httpd = _Server((self.host, self.port), handler)
+        self.port = httpd.server_address[1]
+        self._httpd = httpd
+        return httpd
+
+    @property
+    def endpoint_url(self) -> str:
+        host = self.host
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> EmulatorServer:
+        if self._httpd is not None:
+            return self
+        httpd = self._bind()
+        self._thread = threading.Thread(target=httpd.serve_forever, name="perso-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until ``stop()`` or KeyboardInterrupt."""
+        httpd = self._httpd or self._bind()
+        try:
+            httpd.serve_forever()
+        finally:
+            httpd.server_close()
+            self._httpd = None
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
