@@ -1,0 +1,119 @@
+"""Plan and apply of N dataset groups against the emulator with added latency.
+
+Run by hand (`make bench` or `python benchmarks/bench_plan_apply.py --groups 1 10 50`); the
+numbers go into the issue notes, never into test assertions. Each group has 3 datasets (with
+imports), 2 solutions (each trained once) and 2 campaigns: 13 resources, plus 3 shared schemas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+import tracemalloc
+import urllib.request
+from pathlib import Path
+
+import boto3
+
+from perso_iac.emulator import EmulatorConfig, EmulatorServer
+from perso_iac.engine import Workspace, apply_plan, refresh_and_plan
+from perso_iac.spec.loader import load_spec
+from perso_iac.state.local import LocalBackend
+from perso_iac.wait import Waiter
+
+SCHEMAS = {
+    "Interactions": [("USER_ID", "string"), ("ITEM_ID", "string"), ("TIMESTAMP", "long")],
+    "Items": [("ITEM_ID", "string"), ("GENRES", "string")],
+    "Users": [("USER_ID", "string"), ("AGE", "int")],
+}
+
+
+def make_spec(groups: int) -> str:
+    lines = ["version: 1", "stack: bench", "schemas:"]
+    for kind, fields in SCHEMAS.items():
+        lines += [f"  bench-{kind.lower()}:", "    schema:", "      type: record", f"      name: {kind}",
+                  "      namespace: com.amazonaws.personalize.schema", "      fields:"]
+        for name, typ in fields:
+            extra = ", categorical: true" if name == "GENRES" else ""
+            lines.append(f"        - {{name: {name}, type: {typ}{extra}}}")
+    lines.append("dataset_groups:")
+    for g in range(groups):
+        lines += [f"  bench{g}:", "    datasets:"]
+        for kind in SCHEMAS:
+            lines += [f"      {kind.lower()}:", f"        datasetType: {kind}", f"        schema: bench-{kind.lower()}",
+                      "        import:", f"          dataSource: {{dataLocation: 's3://bench/{g}/{kind}.csv'}}",
+                      "          roleArn: arn:aws:iam::123456789012:role/PersonalizeS3"]
+        lines += ["    solutions:"]
+        for s, recipe in (("up", "aws-user-personalization-v2"), ("rank", "aws-personalized-ranking-v2")):
+            lines += [f"      {s}:", f"        recipeArn: arn:aws:personalize:::recipe/{recipe}",
+                      "        performAutoTraining: false"]
+        lines += ["    campaigns:"]
+        for s in ("up", "rank"):
+            lines += [f"      {s}:", f"        solution: {s}", "        minProvisionedTPS: 1"]
+    return "\n".join(lines) + "\n"
+
+
+def calls(endpoint: str) -> int:
+    request = urllib.request.Request(f"{endpoint}/_perso/control", data=b'{"action": "calls"}', method="POST")
+    with urllib.request.urlopen(request) as response:
+        body = json.load(response)
+    counts = body.get("calls", body)
+    return sum(v for v in counts.values() if isinstance(v, int))
+
+
+def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        spec_path = Path(tmp) / "perso.yaml"
+        spec_path.write_text(make_spec(groups))
+        spec = load_spec(spec_path)
+        quotas = {"dataset_groups": groups, "pending_dataset_import_jobs": 10_000,
+                  "pending_solution_versions": 10_000}
+        config = EmulatorConfig(time_scale=time_scale, latency_ms=latency_ms, quotas=quotas)
+        with EmulatorServer(config, port=0) as server:
+            client = boto3.client("personalize", endpoint_url=server.endpoint_url, region_name="us-east-1",
+                                  aws_access_key_id="bench", aws_secret_access_key="bench",
+                                  config=boto3.session.Config(max_pool_connections=parallelism))
+            ws = Workspace(spec=spec, backend=LocalBackend(Path(tmp) / "state.json"), client=client,
+                           parallelism=parallelism)
+            waiter = Waiter(initial_delay=0.05, max_delay=0.5)
+            tracemalloc.start()
+
+            t0, c0 = time.perf_counter(), calls(server.endpoint_url)
+            first = refresh_and_plan(ws)
+            t1, c1 = time.perf_counter(), calls(server.endpoint_url)
+            apply_plan(ws, first.plan, first.state, waiter=waiter)
+            t2, c2 = time.perf_counter(), calls(server.endpoint_url)
+            again = refresh_and_plan(ws)
+            t3, c3 = time.perf_counter(), calls(server.endpoint_url)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            assert not again.plan.has_changes(), "a plan right after apply must show no changes"
+            resources = len(spec.resources)
+            return {
+                "groups": groups, "resources": resources,
+                "first_plan_s": round(t1 - t0, 2), "first_plan_calls": c1 - c0,
+                "apply_s": round(t2 - t1, 2), "apply_calls": c2 - c1,
+                "noop_plan_s": round(t3 - t2, 2), "noop_plan_calls_per_resource": round((c3 - c2) / resources, 2),
+                "python_peak_mib": round(peak / 2**20, 1),
+                "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--groups", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--time-scale", type=float, default=0.0005)
+    parser.add_argument("--parallelism", type=int, default=10)
+    args = parser.parse_args()
+    # Longest dependency chain of waits in the emulator's realistic durations, scaled.
+    print(f"latency {args.latency_ms} ms, time scale {args.time_scale}, parallelism {args.parallelism}")
+    for groups in args.groups:
+        print(json.dumps(run(groups, args.latency_ms, args.time_scale, args.parallelism)))
+
+
+if __name__ == "__main__":
+    main()
