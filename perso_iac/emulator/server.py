@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +40,11 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "perso-emulator"
     sys_version = ""
     backend: Backend  # set on the subclass made by EmulatorServer
+
+    def setup(self) -> None:
+        super().setup()
+        # headers and body are two writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms each
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def version_string(self) -> str:
         return self.server_version
@@ -210,7 +216,9 @@ class EmulatorServer:
         if self._httpd is not None:
             return self
         httpd = self._bind()
-        self._thread = threading.Thread(target=httpd.serve_forever, name="perso-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="perso-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -218,7 +226,7 @@ class EmulatorServer:
         """Serve in the calling thread until ``stop()`` or KeyboardInterrupt."""
         httpd = self._httpd or self._bind()
         try:
-            httpd.serve_forever()
+            httpd.serve_forever(poll_interval=0.2)
         finally:
             httpd.server_close()
             self._httpd = None
