@@ -113,6 +113,13 @@ class ResourceType:
         """Start deleting the resource; must tolerate it being already gone."""
         raise NotImplementedError
 
+    def converge(self, client: Any, arn: str, desired: Mapping[str, Any], observed: Observed) -> bool:
+        """Called once the resource is READY after create or update: start what create()/update()
+        could not start yet because AWS allows it only on a settled resource (e.g. stopping a new
+        recommender). Return True when a transition was started (wait for READY again, then call
+        this again), False when nothing is left to do."""
+        return False
+
     # -- tags -----------------------------------------------------------------------------------
     def read_tags(self, client: Any, arn: str) -> dict[str, str]:
         resp = client.list_tags_for_resource(resourceArn=arn)
@@ -165,6 +172,20 @@ def find_by_name(client: Any, operation: str, result_key: str, arn_key: str, nam
         if item.get("name") == name and not str(item.get("status", "")).startswith("DELETE"):
             return item[arn_key]
     return None
+
+
+def covers(have: Any, want: Any) -> bool:
+    """Whether `have` already holds every value `want` sets (keys `want` leaves out are ignored,
+    numbers compare by value, booleans only with booleans)."""
+    if isinstance(want, Mapping):
+        return isinstance(have, Mapping) and all(covers(have.get(k), v) for k, v in want.items())
+    if isinstance(want, bool) or isinstance(have, bool):
+        return type(want) is type(have) and want == have
+    if isinstance(want, int | float) and isinstance(have, int | float):
+        return float(want) == float(have)
+    if isinstance(want, str) and isinstance(have, int | float):
+        return want == str(have)
+    return bool(want == have)
 
 
 def pick(data: Mapping[str, Any], keys: tuple[str, ...] | frozenset[str]) -> dict[str, Any]:

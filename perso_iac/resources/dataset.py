@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import PersoError
 from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
 
 DATASET_TYPES = ("Interactions", "Items", "Users", "Actions", "Action_Interactions")
@@ -62,7 +64,54 @@ class DatasetType(ResourceType):
         return client.create_dataset(name=name, **args)["datasetArn"]
 
     def update(self, client: Any, arn: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
-        client.update_dataset(datasetArn=arn, schemaArn=after["schemaArn"])
+        old, new = before.get("schemaArn"), after["schemaArn"]
+        if isinstance(old, str) and old != new:
+            problem = schema_evolution_problem(_schema_fields(client, old), _schema_fields(client, new))
+            if problem:
+                raise PersoError(
+                    f"dataset {before.get('name') or arn}: its schema cannot be changed in place: {problem}",
+                    hint="UpdateDataset accepts only additive schemas (every existing field kept as is, new "
+                    "fields nullable); to change fields, give the dataset a new name so it is replaced "
+                    "(its data must then be imported again)",
+                )
+        client.update_dataset(datasetArn=arn, schemaArn=new)
 
     def delete(self, client: Any, arn: str) -> None:
         ignore_not_found(client.delete_dataset, datasetArn=arn)
+
+
+def _schema_fields(client: Any, schema_arn: str) -> list[dict[str, Any]] | None:
+    resp = describe_or_none(client.describe_schema, schemaArn=schema_arn)
+    if resp is None:
+        return None
+    try:
+        fields = json.loads(resp["schema"]["schema"]).get("fields")
+    except (ValueError, AttributeError, KeyError):
+        return None
+    return fields if isinstance(fields, list) else None
+
+
+def _nullable(field_type: Any) -> bool:
+    return isinstance(field_type, list) and "null" in field_type
+
+
+def schema_evolution_problem(old: list[dict[str, Any]] | None, new: list[dict[str, Any]] | None) -> str | None:
+    """Why AWS would refuse to move a dataset from the `old` to the `new` schema fields, if it would:
+    every existing field must be kept with the same type and attributes, and added ones be nullable.
+    None when allowed (or when a schema cannot be read: AWS then has the last word)."""
+    if old is None or new is None:
+        return None
+    by_name = {f.get("name"): f for f in new if isinstance(f, Mapping)}
+    for f in old:
+        if not isinstance(f, Mapping):
+            continue
+        kept = by_name.get(f.get("name"))
+        if kept is None:
+            return f"field {f.get('name')} is removed"
+        if {k: v for k, v in kept.items() if k != "doc"} != {k: v for k, v in f.items() if k != "doc"}:
+            return f"field {f.get('name')} changes from {json.dumps(dict(f))} to {json.dumps(dict(kept))}"
+    old_names = {f.get("name") for f in old if isinstance(f, Mapping)}
+    for name, f in by_name.items():
+        if name not in old_names and not _nullable(f.get("type")):
+            return f"new field {name} is not nullable (its type must be a union with \"null\")"
+    return None

@@ -8,6 +8,10 @@ from .campaign import CampaignType
 from .dataset import DatasetType
 from .dataset_group import DatasetGroupType
 from .dataset_import import DatasetImportType
+from .event_tracker import EventTrackerType
+from .filter import FilterType
+from .metric_attribution import MetricAttributionType
+from .recommender import RecommenderType
 from .schema import SchemaType
 from .solution import SolutionType
 from .solution_version import SolutionVersionType
@@ -22,6 +26,10 @@ REGISTRY: dict[str, ResourceType] = {
         SolutionType(),
         SolutionVersionType(),
         CampaignType(),
+        EventTrackerType(),
+        FilterType(),
+        RecommenderType(),
+        MetricAttributionType(),
     )
 }
 
