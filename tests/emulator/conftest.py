@@ -48,3 +48,13 @@ def client(emulator):
     c = checked_client(emulator.endpoint_url)
     yield c
     assert c.shape_checker.problems == []
+
+
+@pytest.fixture
+def noretry(emulator):
+    """Like ``client`` but without botocore retries (LimitExceeded/Throttling are retried by default)."""
+    from botocore.config import Config
+
+    c = checked_client(emulator.endpoint_url, config=Config(retries={"total_max_attempts": 1}))
+    yield c
+    assert c.shape_checker.problems == []
