@@ -186,6 +186,9 @@ class Applier:
             elif change.adopt:
                 message = "adopted"
         observed = self._wait_ready(change, adapter, arn)
+        # Some desired states are reachable only from a settled resource (e.g. stopping a recommender).
+        while self._converge(change, adapter, arn, params, observed):
+            observed = self._wait_ready(change, adapter, arn)
         self._record(change, arn, params, tags, observed, status="ready")
         return message
 
@@ -203,6 +206,13 @@ class Applier:
         # Record at once: if we are killed while waiting, the next run knows the ARN.
         self._record(change, arn, params, tags, None, status="pending")
         return arn
+
+    def _converge(self, change: Change, adapter: ResourceType, arn: str, params: dict[str, Any],
+                  observed: Observed) -> bool:
+        try:
+            return adapter.converge(self.client, arn, params, observed)
+        except ClientError as exc:
+            raise wrap_error(exc, operation=f"converge {change.type}", address=change.address) from exc
 
     def _wait_ready(self, change: Change, adapter: ResourceType, arn: str) -> Observed:
         last_status: list[str | None] = [None]
