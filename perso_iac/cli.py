@@ -164,10 +164,8 @@ def local_endpoint(opts: Options) -> str:
     """Start the embedded emulator over `.perso/emulator` for the duration of the command."""
     from .emulator import EmulatorConfig, EmulatorServer
 
-    config = EmulatorConfig.from_env()
-    config.data_dir = Path(LOCAL_DIR) / "emulator"
-    if "PERSO_EMULATOR_TIME_SCALE" not in os.environ:
-        config.time_scale = LOCAL_TIME_SCALE
+    scale = None if os.environ.get("PERSO_EMULATOR_TIME_SCALE") else LOCAL_TIME_SCALE
+    config = EmulatorConfig.from_env(data_dir=Path(LOCAL_DIR) / "emulator", time_scale=scale)
     server = EmulatorServer(config, port=0).start()
     opts.cleanups.append(server.stop)
     return server.endpoint_url
