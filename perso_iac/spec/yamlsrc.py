@@ -1,0 +1,161 @@
+"""YAML in, plain Python data out, with the source position of every key and value.
+
+`parse_yaml(text, file)` returns a `Document`: `data` is what `yaml.safe_load` would return
+(dicts, lists, scalars), and `locate(path)` gives the 1-based line and column of the node at a
+path (a tuple of mapping keys and list indices). Duplicate mapping keys are collected as
+problems instead of silently keeping the last value. Syntax errors raise `SpecError` naming
+`file:line:col`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ..errors import Problem, SpecError
+
+Path = tuple[str | int, ...]
+
+
+def dotted(path: Sequence[str | int]) -> str:
+    """`("schemas", "x", "fields", 2, "type")` -> `schemas.x.fields[2].type`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@dataclass(frozen=True)
+class Pos:
+    line: int
+    col: int
+
+
+@dataclass
+class Document:
+    file: str
+    data: Any
+    values: dict[Path, Pos] = field(default_factory=dict)   # where each value starts
+    keys: dict[Path, Pos] = field(default_factory=dict)     # where the key of a mapping entry starts
+    problems: list[Problem] = field(default_factory=list)   # duplicate keys
+
+    def locate(self, path: Sequence[str | int], *, key: bool = False) -> Pos:
+        """The position of the node at `path` (of its key when `key`), or of its nearest ancestor."""
+        path = tuple(path)
+        while True:
+            table = (self.keys, self.values) if key else (self.values, self.keys)
+            for t in table:
+                if path in t:
+                    return t[path]
+            if not path:
+                return Pos(1, 1)
+            path = path[:-1]
+
+    def problem(self, path: Sequence[str | int], message: str, hint: str | None = None, *,
+                key: bool = False) -> Problem:
+        pos = self.locate(path, key=key)
+        return Problem(self.file, pos.line, pos.col, dotted(path), message, hint)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader; we walk the composed node graph ourselves to keep positions."""
+
+
+def _pos(node: yaml.Node) -> Pos:
+    return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def parse_yaml(text: str, file: str) -> Document:
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
+            what = exc.problem or exc.context or "invalid YAML"
+            raise SpecError(f"{where}: invalid YAML: {what}",
+                            hint="check the indentation and quoting around this position") from None
+        except yaml.YAMLError as exc:
+            raise SpecError(f"{file}: invalid YAML: {exc}") from None
+        doc = Document(file=file, data=None)
+        if node is None:
+            return doc
+        doc.values[()] = _pos(node)
+        try:
+            doc.data = _build(loader, node, (), doc, set())
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
+            raise SpecError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+        return doc
+    finally:
+        loader.dispose()
+
+
+def _flatten(loader: _Loader, node: yaml.MappingNode) -> int:
+    """Resolve `<<` merge keys in place; return how many leading pairs came from merges."""
+    cache: dict[int, int] = loader.__dict__.setdefault("_merged", {})
+    if id(node) not in cache:
+        before = len(node.value)
+        has_merge = any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value)
+        loader.flatten_mapping(node)
+        own = before - (1 if has_merge else 0)
+        cache[id(node)] = len(node.value) - own if has_merge else 0
+    return cache[id(node)]
+
+
+def _build(loader: _Loader, node: yaml.Node, path: Path, doc: Document, active: set[int]) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        if id(node) in active:
+            raise SpecError(f"{doc.file}:{_pos(node).line}:{_pos(node).col}: recursive YAML alias")
+        active = active | {id(node)}
+        merged = _flatten(loader, node)
+        out: dict[Any, Any] = {}
+        own: set[Any] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
+            key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict):
+                pos = _pos(key_node)
+                doc.problems.append(Problem(doc.file, pos.line, pos.col, dotted(path),
+                                            "a mapping key must be a plain value", None))
+                continue
+            if not isinstance(key, str):
+                key = str(key).lower() if isinstance(key, bool) else str(key)
+            child = (*path, key)
+            from_merge = index < merged
+            if not from_merge:
+                if key in own:
+                    pos = _pos(key_node)
+                    first = doc.keys[child]
+                    doc.problems.append(Problem(
+                        doc.file, pos.line, pos.col, dotted(child), f"duplicate key '{key}'",
+                        f"'{key}' is already set at line {first.line}; keep one of them"))
+                    continue
+                own.add(key)
+            # later entries win: own keys override merged ones (YAML merge semantics)
+            doc.keys[child] = _pos(key_node)
+            doc.values[child] = _pos(value_node)
+            out[key] = _build(loader, value_node, child, doc, active)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        if id(node) in active:
+            raise SpecError(f"{doc.file}:{_pos(node).line}:{_pos(node).col}: recursive YAML alias")
+        active = active | {id(node)}
+        items = []
+        for i, item in enumerate(node.value):
+            child = (*path, i)
+            doc.values[child] = _pos(item)
+            items.append(_build(loader, item, child, doc, active))
+        return items
+    value = loader.construct_object(node, deep=True)
+    if not isinstance(value, str | int | float | bool | type(None)):
+        # timestamps, binary: keep the text as written; the schema decides whether it fits
+        value = node.value if isinstance(node, yaml.ScalarNode) else str(value)
+    return value
