@@ -1,0 +1,185 @@
+"""Saved plans: round trip, refusal of damaged/foreign/newer files, and stale detection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from perso_iac import __version__
+from perso_iac.errors import StaleStateError
+from perso_iac.plan import Action, Change, Plan, Reason
+from perso_iac.planfile import (
+    Origin,
+    PlanFileError,
+    build_document,
+    live_moved,
+    read_plan_file,
+    sha256,
+    spec_moved,
+    stale_error,
+    state_moved,
+    write_plan_file,
+)
+from perso_iac.resources.base import Observed
+from perso_iac.spec.model import Lifecycle, OutputSpec, Ref, ResourceSpec, Spec
+from perso_iac.state.model import StateFile
+
+ACCT = "arn:aws:personalize:us-east-1:123456789012"
+SOL = f"{ACCT}:solution/ml-up"
+CAMP = f"{ACCT}:campaign/ml-main"
+
+CAMPAIGN_SPEC = ResourceSpec(
+    address="campaign.ml.main", type="campaign", name="ml-main",
+    params={"solutionVersionArn": Ref("solution_version.ml.up"), "minProvisionedTPS": 2,
+            "campaignConfig": {"$ref": "not a reference, a literal key"}},
+    tags={"team": "recs"}, depends_on=("solution_version.ml.up",),
+    triggers=(Ref("dataset_import.ml.items", "lastImport"),), lifecycle=Lifecycle(prevent_destroy=True,
+                                                                                  ignore_changes=("campaignConfig",)),
+)
+SOLUTION_SPEC = ResourceSpec(address="solution.ml.up", type="solution", name="ml-up",
+                             params={"recipeArn": "arn:aws:personalize:::recipe/aws-user-personalization-v2"})
+SPEC = Spec(path=Path("perso.yaml"), stack="ml", resources={r.address: r for r in (SOLUTION_SPEC, CAMPAIGN_SPEC)},
+            region="us-east-1", backend={"s3": {"bucket": "b", "key": "k", "secret_key": "SHOULD-NOT-APPEAR"}},
+            outputs={"campaign": OutputSpec("campaign", Ref("campaign.ml.main"), "the campaign")},
+            digest="sha256:" + "a" * 64)
+
+CHANGES = (
+    Change(address="solution.ml.up", type="solution", action=Action.NOOP, name="ml-up", arn=SOL,
+           before={"recipeArn": "r"}, after={"recipeArn": "r"}),
+    Change(address="campaign.ml.main", type="campaign", action=Action.UPDATE, reason=Reason.CHANGED, name="ml-main",
+           arn=CAMP, before={"minProvisionedTPS": 1, "solutionVersionArn": f"{SOL}/v1"},
+           after={"minProvisionedTPS": 2, "solutionVersionArn": Ref("solution_version.ml.up", suffix="")},
+           tags_before={"team": "recs"}, tags_after={"team": "recs"}, changed_paths=("minProvisionedTPS",),
+           depends_on=("solution_version.ml.up",), prior_depends_on=("solution_version.ml.up",),
+           triggers=(Ref("dataset_import.ml.items", "lastImport"),), detail="x"),
+    Change(address="filter.ml.old", type="filter", action=Action.DELETE, reason=Reason.REMOVED_FROM_SPEC,
+           name="old", arn=f"{ACCT}:filter/old", before={"filterExpression": "EXCLUDE"}, gone=True),
+)
+PLAN = Plan(changes=CHANGES, stack="ml", lineage="lin-1", serial=4, spec_digest=SPEC.digest,
+            warnings=("careful",))
+OBSERVED = {
+    "solution.ml.up": Observed(arn=SOL, params={"recipeArn": "r"}, status="ACTIVE",
+                               outputs={"arn": SOL, "latestActiveVersionArn": f"{SOL}/v1"}),
+    "campaign.ml.main": Observed(arn=CAMP, params={"minProvisionedTPS": 1}, status="ACTIVE", outputs={"arn": CAMP}),
+    "filter.ml.old": None,
+}
+ORIGIN = Origin(spec_file="perso.yaml", variables={"env": "prod"}, var_files=("prod.yaml",), state="s3://b/k",
+                backend=SPEC.backend, backend_description="s3://b/k", region="us-east-1")
+
+
+@pytest.fixture
+def saved_path(tmp_path) -> Path:
+    doc = build_document(PLAN, SPEC, OBSERVED, ORIGIN, report={"resource_changes": [], "kind": "plan"})
+    return write_plan_file(tmp_path / "plan.json", doc)
+
+
+def test_planfile_round_trip_preserves_every_change_field_and_refs(saved_path):
+    saved = read_plan_file(saved_path)
+    assert saved.plan == PLAN
+    assert saved.resources["campaign.ml.main"] == CAMPAIGN_SPEC
+    assert saved.origin.variables == {"env": "prod"} and saved.origin.state == "s3://b/k"
+    rebuilt = saved.spec()
+    assert rebuilt.stack == "ml" and rebuilt.digest == SPEC.digest and rebuilt.region == "us-east-1"
+    assert rebuilt.outputs["campaign"].value == Ref("campaign.ml.main")
+    doc = json.loads(saved_path.read_text())
+    assert doc["kind"] == "perso-saved-plan" and doc["perso_version"] == __version__
+    assert doc["lineage"] == "lin-1" and doc["serial"] == 4 and doc["spec_digest"] == SPEC.digest
+    assert doc["observed_digest"].startswith("sha256:")
+    after = next(c for c in doc["planned_changes"] if c["address"] == "campaign.ml.main")["after"]
+    assert after["solutionVersionArn"] == {"$ref": "solution_version.ml.up", "attr": "arn", "suffix": ""}
+
+
+def test_planfile_holds_no_backend_secrets(saved_path):
+    text = saved_path.read_text()
+    assert "SHOULD-NOT-APPEAR" not in text and "secret_key" not in text
+    assert json.loads(text)["origin"]["backend"] == {"s3": {"bucket": "b", "key": "k"}}
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda text: text[: len(text) // 2], "truncated"),
+    (lambda text: text.replace('"serial": 4', '"serial": 5', 1), "checksum mismatch"),
+    (lambda text: "\x00\x01garbage{" + text, "corrupt"),
+    (lambda text: json.dumps({"format_version": "1.0", "planned_changes": []}), "not a perso saved plan"),
+    (lambda text: json.dumps({"format_version": 1, "terraform_version": "1.9.0", "resource_changes": []}),
+     "not a perso saved plan"),
+    (lambda text: text.replace('"format_version": "1.0"', '"format_version": "2.0"', 1), "format 2.0"),
+    (lambda text: text.replace(f'"perso_version": "{__version__}"', '"perso_version": "99.0.0"', 1),
+     "newer perso"),
+])
+def test_damaged_foreign_or_newer_plan_files_are_refused_clearly(saved_path, damage, message):
+    saved_path.write_text(damage(saved_path.read_text()))
+    with pytest.raises(PlanFileError) as info:
+        read_plan_file(saved_path)
+    assert message in info.value.message
+    assert "nothing was applied" in info.value.message
+    assert info.value.hint
+
+
+def test_structurally_broken_plan_with_valid_checksum_is_refused(tmp_path):
+    doc = build_document(PLAN, SPEC, OBSERVED, ORIGIN)
+    doc["planned_changes"][0]["action"] = "explode"
+    doc.pop("checksum")
+    doc["checksum"] = sha256(doc)
+    path = write_plan_file(tmp_path / "plan.json", doc)
+    with pytest.raises(PlanFileError, match="not a valid perso plan"):
+        read_plan_file(path)
+
+
+def test_missing_plan_file_is_a_clear_error(tmp_path):
+    with pytest.raises(PlanFileError, match="does not exist"):
+        read_plan_file(tmp_path / "nope.json")
+
+
+def _state(serial: int, lineage: str = "lin-1", stack: str = "ml") -> StateFile:
+    return StateFile(stack=stack, lineage=lineage, serial=serial)
+
+
+def test_state_checks_name_what_moved(saved_path):
+    saved = read_plan_file(saved_path)
+    assert state_moved(saved, _state(4)) == []
+    assert "serial 4 -> 6" in state_moved(saved, _state(6))[0]
+    assert "different state" in state_moved(saved, _state(4, lineage="other"))[0]
+    assert "stack 'other'" in state_moved(saved, _state(4, stack="other"))[0]
+
+
+def test_first_plan_against_an_empty_state_compares_serial_only(tmp_path):
+    plan = Plan(changes=(), stack="ml", lineage=None, serial=0)
+    path = write_plan_file(tmp_path / "p.json", build_document(plan, SPEC, {}, ORIGIN))
+    saved = read_plan_file(path)
+    assert state_moved(saved, StateFile(stack="ml", serial=0)) == []  # a fresh state has a random lineage
+    assert "serial 0 -> 1" in state_moved(saved, StateFile(stack="ml", serial=1))[0]
+
+
+def test_spec_digest_check(saved_path):
+    saved = read_plan_file(saved_path)
+    assert spec_moved(saved, SPEC.digest) == []
+    assert "perso.yaml changed since the plan" in spec_moved(saved, "sha256:" + "b" * 64)[0]
+
+
+def test_live_changes_are_explained_per_address_and_attribute(saved_path):
+    saved = read_plan_file(saved_path)
+    assert live_moved(saved, OBSERVED) == []
+    # settling (pending -> ready) is not a change
+    settling = dict(OBSERVED, **{"campaign.ml.main": Observed(arn=CAMP, params={"minProvisionedTPS": 1},
+                                                                status="CREATE IN_PROGRESS", outputs={"arn": CAMP})})
+    assert live_moved(saved, settling) == []
+    moved = dict(OBSERVED)
+    moved["campaign.ml.main"] = Observed(arn=CAMP, params={"minProvisionedTPS": 5}, status="ACTIVE",
+                                         outputs={"arn": CAMP})
+    moved["solution.ml.up"] = None
+    moved["filter.ml.old"] = Observed(arn=f"{ACCT}:filter/old", params={}, status="ACTIVE", outputs={})
+    reasons = live_moved(saved, moved)
+    assert any("campaign.ml.main changed outside perso" in r and "minProvisionedTPS 1 -> 5" in r for r in reasons)
+    assert any("solution.ml.up was deleted" in r for r in reasons)
+    assert any("filter.ml.old now exists" in r for r in reasons)
+    assert len(reasons) == 3
+
+
+def test_stale_error_explains_and_gives_the_replan_command(saved_path):
+    saved = read_plan_file(saved_path)
+    err = stale_error(saved_path, ["the state was written"], saved)
+    assert isinstance(err, StaleStateError)
+    assert "stale" in err.message and "the state was written" in err.message
+    assert "perso plan -f perso.yaml --var env=prod --var-file prod.yaml --state s3://b/k --out" in err.hint
