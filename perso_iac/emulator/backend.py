@@ -222,7 +222,7 @@ class Backend:
                     unknown = set(value or {}) - set(DEFAULT_QUOTAS)
                     if unknown:
                         raise E.invalid_input(f"unknown quotas: {', '.join(sorted(unknown))}")
-                    cfg.quotas.update({k: int(v) for k, v in (value or {}).items()})
+                    cfg.quotas = {**DEFAULT_QUOTAS, **(cfg.quotas or {}), **{k: int(v) for k, v in (value or {}).items()}}
                 elif key == "seed":
                     self._rng = random.Random(value)
                 else:
@@ -475,7 +475,7 @@ class Backend:
 
     # ------------------------------------------------------------------ shared rules
     def _quota(self, key: str, count: int, what: str) -> None:
-        limit = self.config.quotas[key]
+        limit = self.config.quota(key)
         if count >= limit:
             raise E.limit_exceeded(f"The limit of {limit} {what} has been reached ({key}).")
 
@@ -499,7 +499,7 @@ class Backend:
         for key in keys:
             if key.lower().startswith("aws:"):
                 raise E.invalid_input(f"Tag key {key!r} uses the reserved prefix 'aws:'.")
-        limit = self.config.quotas["tags_per_resource"]
+        limit = self.config.quota("tags_per_resource")
         if len(tags) > limit:
             raise E.too_many_tags(f"A resource can have at most {limit} tags.")
         return tags
@@ -868,7 +868,7 @@ def create_event_tracker(self: Backend, p: dict) -> dict:
     group = self._get(p["datasetGroupArn"], "dataset_group")
     self._require_active(group, "dataset group")
     existing = self._records("event_tracker", datasetGroupArn=group["arn"])
-    if len(existing) >= self.config.quotas["event_trackers_per_dataset_group"]:
+    if len(existing) >= self.config.quota("event_trackers_per_dataset_group"):
         raise E.already_exists(
             f"The dataset group {group['arn']} already has an event tracker ({existing[0]['arn']}); "
             "only one event tracker can be associated with a dataset group."
@@ -1287,7 +1287,7 @@ def create_metric_attribution(self: Backend, p: dict) -> dict:
     _check_metrics(p["metrics"])
     self._require_active(group, "dataset group")
     existing = self._records("metric_attribution", datasetGroupArn=group["arn"])
-    if len(existing) >= self.config.quotas["metric_attributions_per_dataset_group"]:
+    if len(existing) >= self.config.quota("metric_attributions_per_dataset_group"):
         raise E.already_exists(f"The dataset group {group['arn']} already has a metric attribution: {existing[0]['arn']}")
     self._unique_name("metric_attribution", name)
     arn = self._arn("metric-attribution", name)
@@ -1473,7 +1473,7 @@ def tag_resource(self: Backend, p: dict) -> dict:
     self._check_tags(p["tags"])
     current = dict(self.state["tags"].get(rec["arn"], {}))
     current.update({t["tagKey"]: t.get("tagValue", "") for t in p["tags"]})
-    limit = self.config.quotas["tags_per_resource"]
+    limit = self.config.quota("tags_per_resource")
     if len(current) > limit:
         raise E.too_many_tags(f"A resource can have at most {limit} tags; this request would give it {len(current)}.")
     self.state["tags"][rec["arn"]] = current
@@ -1483,7 +1483,7 @@ def tag_resource(self: Backend, p: dict) -> dict:
 @op("UntagResource")
 def untag_resource(self: Backend, p: dict) -> dict:
     rec = _taggable(self, p["resourceArn"])
-    limit = self.config.quotas["tags_per_resource"]
+    limit = self.config.quota("tags_per_resource")
     if len(p["tagKeys"]) > limit:
         raise E.too_many_tag_keys(f"The request can name at most {limit} tag keys.")
     current = self.state["tags"].get(rec["arn"], {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,6 @@ class EmulatorConfig:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     seed: int = 0
-    fail_rules: tuple[FailRule, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
         self.time_scale = float(self.time_scale)
@@ -114,8 +113,7 @@ class EmulatorConfig:
         self.throttle_rate = float(self.throttle_rate)
         if not 0.0 <= self.throttle_rate <= 1.0:
             raise ValueError("throttle_rate must be between 0 and 1")
-        self.fail_rules = parse_fail_rules(self.fail)
-        self.fail = tuple(str(r) for r in self.fail_rules)
+        self.fail = tuple(str(r) for r in parse_fail_rules(self.fail))
         merged = dict(DEFAULT_QUOTAS)
         for key, value in (self.quotas or {}).items():
             if key not in DEFAULT_QUOTAS:
@@ -125,9 +123,17 @@ class EmulatorConfig:
         if self.data_dir is not None:
             self.data_dir = Path(self.data_dir)
 
+    @property
+    def fail_rules(self) -> tuple[FailRule, ...]:
+        """The parsed ``fail`` rules (re-parsed if ``fail`` was reassigned)."""
+        return parse_fail_rules(self.fail)
+
     def set_fail(self, rules: Iterable[str] | str | None) -> None:
-        self.fail_rules = parse_fail_rules(rules)
-        self.fail = tuple(str(r) for r in self.fail_rules)
+        self.fail = tuple(str(r) for r in parse_fail_rules(rules))
+
+    def quota(self, key: str) -> int:
+        """The effective value of a quota (defaults fill whatever ``quotas`` omits)."""
+        return int({**DEFAULT_QUOTAS, **(self.quotas or {})}[key])
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> EmulatorConfig:
