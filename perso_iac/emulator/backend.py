@@ -444,6 +444,8 @@ class Backend:
             self._remove(child)
 
     def _observe(self, rec: dict) -> None:
+        if self.config.time_scale > 0:  # clock-driven: reads change nothing (and need no write)
+            return
         for slot in ("lc", "upd"):
             tr = rec.get(slot)
             if tr is not None:

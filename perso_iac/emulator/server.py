@@ -87,12 +87,25 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(ApiError("SerializationException", "Invalid Content-Length."), close=True)
             return None
         if length > MAX_BODY:
+            self._discard(length)
             self._error(
                 ApiError("RequestEntityTooLargeException", f"Request body exceeds {MAX_BODY} bytes.", status=413),
                 close=True,
             )
             return None
         return self.rfile.read(length) if length else b""
+
+    def _discard(self, length: int) -> None:
+        """Read (and drop) an oversize body so the client is not reset mid-send; give up past 64 MiB."""
+        remaining = min(length, 64 * MAX_BODY)
+        try:
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 65536))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+        except OSError:
+            pass
 
     # ------------------------------------------------------------------ verbs
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming

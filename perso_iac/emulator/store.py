@@ -102,9 +102,7 @@ class FileStore:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.dir)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
+                fh.write(text)  # no fsync: os.replace is atomic for readers; durability is not a goal
             os.replace(tmp, self.path)
         except BaseException:
             with contextlib.suppress(OSError):
