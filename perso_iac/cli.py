@@ -1,6 +1,7 @@
 """The `perso` command. The only module that prints and picks exit codes.
 
-Exit codes: 0 success; 1 error; 2 (plan --detailed-exitcode) changes present.
+Exit codes: 0 success; 1 error; 2 changes present (`plan --detailed-exitcode`) or drift or
+pending changes found (`drift`). See docs/ci.md.
 """
 
 from __future__ import annotations
@@ -20,16 +21,33 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import __version__
-from .apply import ApplyEvent
+from .apply import ApplyEvent, StepResult
 from .aws import AwsSettings, make_client
+from .drift import baseline_lines, detect_drift, load_ignore
 from .engine import Workspace, apply_plan, refresh_and_plan
 from .errors import ApplyError, PersoError, SpecValidationError, StateError
+from .observe import observe
 from .plan import Plan
+from .planfile import Origin, build_document, live_moved, read_plan_file, spec_moved, stale_error, state_moved
+from .planfile import write_plan_file as save_plan_file
 from .render import render_plan, render_results
+from .report import (
+    apply_markdown,
+    apply_report,
+    drift_markdown,
+    drift_report,
+    drift_text,
+    plan_has_changes,
+    plan_markdown,
+    plan_report,
+    to_json,
+    validate_markdown,
+    validate_report,
+)
 from .spec.loader import load_spec
 from .spec.model import Spec
 from .spec.schema import spec_json_schema
-from .state.backend import locked
+from .state.backend import ci_run_url, locked
 from .state.factory import make_backend, save_errored_state
 from .wait import Waiter
 
@@ -216,40 +234,140 @@ def confirm(console: Console, what: str) -> bool:
     return click.prompt("  Enter a value", default="", show_default=False).strip() == "yes"
 
 
-def run_apply(opts: Options, *, destroy: bool, auto_approve: bool) -> None:
-    out = console_for(opts)
+FORMATS = ["text", "json", "markdown"]
+_FORMAT_HELP = "Output: text (default; colour on a terminal), json (docs/perso-json.schema.json) or markdown."
+
+
+def emit(opts: Options, fmt: str, *, text: Callable[[], str], document: Callable[[], dict],
+         markdown: Callable[[], str]) -> None:
+    """Print the result in the chosen format: JSON and markdown on stdout, alone."""
+    if fmt == "json":
+        click.echo(to_json(document()))
+    elif fmt == "markdown":
+        click.echo(markdown())
+    else:
+        console_for(opts).print(text())
+
+
+def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "text") -> None:
+    log = console_for(opts, stderr=fmt != "text")
+    if fmt != "text" and not auto_approve:
+        raise PersoError(f"--format {fmt} cannot ask for confirmation",
+                         hint="pass --auto-approve, or apply a reviewed saved plan: `perso apply FILE`")
     spec = load(opts)
     ws = workspace(opts, spec)
     verb = "destroy" if destroy else "apply"
     with locked(ws.backend, verb):
         refreshed = refresh_and_plan(ws, destroy=destroy)
         plan: Plan = refreshed.plan
-        out.print(render_plan(plan))
+        log.print(render_plan(plan))
         if not plan.actionable:
+            report_apply(opts, fmt, ws, plan, [])
             return
-        if not auto_approve and not confirm(out, "destroy all resources of this stack" if destroy else "perform these actions"):
-            out.print("Cancelled; nothing was changed.")
+        if not auto_approve and not confirm(log, "destroy all resources of this stack" if destroy else "perform these actions"):
+            log.print("Cancelled; nothing was changed.")
             return
-        out.print("")
-        try:
-            results = apply_plan(ws, plan, refreshed.state, waiter=waiter_for(opts), on_event=Progress(out))
-        except StateError:
-            path = save_errored_state(refreshed.state, Path.cwd())
-            raise StateError(
-                f"the state could not be saved to {ws.backend.describe()}; it was written to {path}",
-                hint=f"fix access to the backend, then run `perso state push {path}`",
-            ) from None
-        except ApplyError as exc:
-            out.print(render_results(exc.results or []))
-            raise
-        out.print(render_results(results))
+        log.print("")
+        execute_plan(opts, ws, plan, refreshed.state, fmt=fmt, log=log)
+
+
+def report_apply(opts: Options, fmt: str, ws: Workspace, plan: Plan, results: list[StepResult], *,
+                 error: PersoError | None = None, plan_file: str | None = None) -> None:
+    if fmt == "text":
+        return
+    doc = apply_report(plan, results, error=error, backend=ws.backend.describe(), plan_file=plan_file)
+    emit(opts, fmt, text=str, document=lambda: doc, markdown=lambda: apply_markdown(doc))
+
+
+def execute_plan(opts: Options, ws: Workspace, plan: Plan, state: Any, *, fmt: str, log: Console,
+                 plan_file: str | None = None) -> None:
+    """Apply `plan` to `state` (read under the lock the caller holds) and report the results."""
+    try:
+        results = apply_plan(ws, plan, state, waiter=waiter_for(opts), on_event=Progress(log))
+    except StateError:
+        path = save_errored_state(state, Path.cwd())
+        error = StateError(
+            f"the state could not be saved to {ws.backend.describe()}; it was written to {path}",
+            hint=f"fix access to the backend, then run `perso state push {path}`",
+        )
+        report_apply(opts, fmt, ws, plan, [], error=error, plan_file=plan_file)
+        raise error from None
+    except ApplyError as exc:
+        log.print(render_results(exc.results or []))
+        report_apply(opts, fmt, ws, plan, list(exc.results or []), error=exc, plan_file=plan_file)
+        raise
+    log.print(render_results(results))
+    report_apply(opts, fmt, ws, plan, results, plan_file=plan_file)
+
+
+def plan_origin(opts: Options, spec: Spec, ws: Workspace) -> Origin:
+    """What `perso apply FILE` needs to find the state and the spec again, with no -f or --state."""
+    return Origin(spec_file=_portable(opts.file), variables=parse_vars(opts.vars),
+                  var_files=tuple(_portable(f) for f in opts.var_files),
+                  state=opts.state if opts.state is None or opts.state.startswith("s3://") else _portable(opts.state),
+                  backend=spec.backend, backend_description=ws.backend.describe(),
+                  region=opts.region or spec.region, local=opts.local)
+
+
+def _portable(path: str) -> str:
+    """`path` relative to the working directory when it is under it (CI checkouts move around)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
+    """`perso apply FILE`: apply exactly the reviewed plan, or refuse it as stale and say why."""
+    log = console_for(opts, stderr=fmt != "text")
+    if opts.vars or opts.var_files:
+        raise PersoError("--var and --var-file cannot be combined with a saved plan: it records the variables "
+                         "it was made with", hint=f"apply it as is (`perso apply {plan_file}`), or re-plan")
+    saved = read_plan_file(plan_file)
+    origin = saved.origin
+    if opts.file == Options.file:  # no -f: look for the spec where the plan was made from
+        opts.file = origin.spec_file
+    opts.vars = tuple(f"{k}={v}" for k, v in origin.variables.items())
+    opts.var_files = tuple(origin.var_files)
+    opts.state = opts.state or origin.state
+    opts.region = opts.region or origin.region
+    opts.local = opts.local or origin.local
+    moved: list[str] = []
+    try:
+        current = load(opts)
+    except (PersoError, OSError) as exc:
+        log.print(f"[yellow]warning:[/yellow] cannot check whether the spec changed since the plan "
+                  f"({escape(str(exc))}); applying the plan as saved")
+    else:
+        moved += spec_moved(saved, current.digest)
+    spec = saved.spec()
+    ws = workspace(opts, spec)
+    with locked(ws.backend, "apply"):
+        state = ws.backend.read()
+        if not state.serial:
+            state.stack = spec.stack
+        moved += state_moved(saved, state)
+        if not moved:
+            observed = observe(ws.client, spec.resources, state, ws.adapters, parallelism=ws.parallelism)
+            moved += live_moved(saved, observed)
+        if moved:
+            raise stale_error(plan_file, moved, saved)
+        plan = saved.plan
+        log.print(f"Applying the saved plan {escape(plan_file)} (state serial {plan.serial}, "
+                  f"{escape(ws.backend.describe())}).")
+        log.print(render_plan(plan))
+        if not plan.actionable:
+            report_apply(opts, fmt, ws, plan, [], plan_file=plan_file)
+            return
+        log.print("")
+        execute_plan(opts, ws, plan, state, fmt=fmt, log=log, plan_file=plan_file)
 
 
 # -- commands ------------------------------------------------------------------------------------
 
 @cli.command()
 @common_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
 @click.pass_context
 @handle_errors
 def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
@@ -258,15 +376,20 @@ def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
     try:
         spec = load(opts)
     except SpecValidationError as exc:
-        if fmt == "json":
-            click.echo(json.dumps({"valid": False, "problems": [p.__dict__ for p in exc.problems]}, indent=2))
+        if fmt != "text":
+            doc = validate_report(problems=exc.problems)
+            emit(opts, fmt, text=str, document=lambda: doc, markdown=lambda: validate_markdown(doc))
             ctx.exit(1)
         raise
-    if fmt == "json":
-        click.echo(json.dumps({"valid": True, "problems": [], "resources": len(spec.resources)}, indent=2))
-    else:
-        console_for(opts).print(f"[green]The spec is valid:[/green] {len(spec.resources)} resources in stack "
-                                f"'{escape(spec.stack)}'.")
+    except PersoError as exc:
+        if fmt != "text":
+            doc = validate_report(error=exc.message)
+            emit(opts, fmt, text=str, document=lambda: doc, markdown=lambda: validate_markdown(doc))
+        raise
+    doc = validate_report(stack=spec.stack, resources=len(spec.resources))
+    emit(opts, fmt, document=lambda: doc, markdown=lambda: validate_markdown(doc),
+         text=lambda: f"[green]The spec is valid:[/green] {len(spec.resources)} resources in stack "
+                      f"'{escape(spec.stack)}'.")
 
 
 @cli.command()
@@ -274,37 +397,95 @@ def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
 @click.option("--destroy", is_flag=True, help="Plan the destruction of everything in the state.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--lock/--no-lock", "take_lock", default=False, help="Hold the state lock while planning.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Save the plan to FILE; `perso apply FILE` applies exactly it (no -f/--state needed).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
 @click.pass_context
 @handle_errors
-def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: bool, **given: Any) -> None:
+def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: bool, out_file: str | None,
+         fmt: str, **given: Any) -> None:
     """Show what apply would change: create, update in place, replace, destroy."""
     opts = merged_options(ctx, given)
-    ws = workspace(opts, load(opts))
+    spec = load(opts)
+    ws = workspace(opts, spec)
     with locked(ws.backend, "plan", enabled=take_lock):
         refreshed = refresh_and_plan(ws, destroy=destroy)
-    console_for(opts).print(render_plan(refreshed.plan))
-    if detailed_exitcode and refreshed.plan.has_changes():
+    result, backend = refreshed.plan, ws.backend.describe()
+    if out_file:
+        document = build_document(result, spec, refreshed.observed, plan_origin(opts, spec, ws),
+                                  report=plan_report(result, backend=backend),
+                                  created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        save_plan_file(out_file, document)
+    emit(opts, fmt, text=lambda: render_plan(result), document=lambda: plan_report(result, backend=backend),
+         markdown=lambda: plan_markdown(result, backend=backend, link=ci_run_url()))
+    if out_file:
+        console_for(opts, stderr=fmt != "text").print(
+            f"\nSaved the plan to {escape(out_file)}; apply exactly it with: perso apply {escape(out_file)}")
+    if detailed_exitcode and plan_has_changes(result):
         ctx.exit(2)
 
 
 @cli.command()
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
 @common_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
 @click.pass_context
 @handle_errors
-def apply(ctx: click.Context, auto_approve: bool, **given: Any) -> None:
-    """Make AWS match the spec, waiting for each resource; state is saved after every step."""
-    run_apply(merged_options(ctx, given), destroy=False, auto_approve=auto_approve)
+def apply(ctx: click.Context, plan_file: str | None, auto_approve: bool, fmt: str, **given: Any) -> None:
+    """Make AWS match the spec, waiting for each resource; state is saved after every step.
+
+    With PLAN_FILE (from `perso plan --out`), apply exactly that plan without asking, or refuse
+    it if the state, the spec or the live resources changed since it was made."""
+    opts = merged_options(ctx, given)
+    if plan_file:
+        run_saved_apply(opts, plan_file, fmt)
+    else:
+        run_apply(opts, destroy=False, auto_approve=auto_approve, fmt=fmt)
 
 
 @cli.command()
 @common_options
 @click.option("--auto-approve", is_flag=True, help="Destroy without asking for confirmation.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
 @click.pass_context
 @handle_errors
-def destroy(ctx: click.Context, auto_approve: bool, **given: Any) -> None:
+def destroy(ctx: click.Context, auto_approve: bool, fmt: str, **given: Any) -> None:
     """Delete everything in the state, in the order AWS requires (honours prevent_destroy)."""
-    run_apply(merged_options(ctx, given), destroy=True, auto_approve=auto_approve)
+    run_apply(merged_options(ctx, given), destroy=True, auto_approve=auto_approve, fmt=fmt)
+
+
+@cli.command()
+@common_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
+@click.option("--ignore-file", type=click.Path(dir_okay=False), default=None,
+              help="Accepted drift: lines of ADDRESS or ADDRESS:ATTRIBUTE.PATH (default: .persoignore next to "
+                   "the spec, when present).")
+@click.option("--no-unmanaged", is_flag=True, help="Do not look for unmanaged resources in managed dataset groups.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), default=None,
+              help="Write ignore rules accepting every finding of this run to FILE.")
+@click.pass_context
+@handle_errors
+def drift(ctx: click.Context, fmt: str, ignore_file: str | None, no_unmanaged: bool, write_baseline: str | None,
+          **given: Any) -> None:
+    """Report changes made outside perso, unmanaged resources and pending spec changes. Read-only.
+
+    Exit 0: in sync; 2: drift or pending changes found; 1: error."""
+    opts = merged_options(ctx, given)
+    spec = load(opts)
+    if ignore_file is None:
+        default = Path(opts.file).resolve().parent / ".persoignore"
+        ignore_file = str(default) if default.is_file() else None
+    ignore = load_ignore(ignore_file)
+    report = detect_drift(workspace(opts, spec), ignore=ignore, unmanaged=not no_unmanaged)
+    emit(opts, fmt, text=lambda: drift_text(report), document=lambda: drift_report(report),
+         markdown=lambda: drift_markdown(report, link=ci_run_url()))
+    if write_baseline:
+        lines = baseline_lines(report)
+        Path(write_baseline).write_text(f"# accepted drift of stack {spec.stack}, written by `perso drift`\n"
+                                        + "".join(f"{line}\n" for line in lines))
+        console_for(opts, stderr=True).print(f"Wrote {len(lines)} ignore rule(s) to {escape(write_baseline)}.")
+    ctx.exit(report.exit_code)
 
 
 @cli.command("schema")

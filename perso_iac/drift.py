@@ -281,6 +281,7 @@ def compute_drift(
 
     drifted_by_address = {d.address: d for d in drifted}
     pending = _classify_pending(plan, state, drifted_by_address, ignore, ignored) if plan else []
+    ignored[:] = list(dict.fromkeys(ignored))
     for change_address, p in ((p.change.address, p) for p in pending):
         d = drifted_by_address.get(change_address)
         if d is not None and p.cause == "drift":
@@ -295,28 +296,34 @@ def compute_drift(
 
 def _classify_pending(plan: Plan, state: StateFile, drifted: Mapping[str, ResourceDrift], ignore: IgnoreList,
                       ignored: list[str]) -> list[PendingChange]:
-    """The plan's changes, each marked as coming from the spec or only undoing drift."""
+    """The plan's changes, each marked as coming from the spec or only undoing drift.
+
+    A change undoes drift when the spec still asks for exactly what was last applied (so AWS
+    moved, not the spec), or when it only cascades from such a change. Drift the ignore file
+    accepts still makes the plan revert it; that change is listed, as caused by drift."""
     out: list[PendingChange] = []
-    drift_caused: set[str] = set()
+    by_cause: dict[str, set[str]] = {"drift": set(), "spec": set()}
     for change in plan.changes:
         if change.action is Action.NOOP and not change.adopt:
             continue
-        if ignore.ignores_resource(change.address, change.arn or ""):
-            ignored.append(change.address)
-            continue
         prior = state.resources.get(change.address)
         spec_unchanged = (
-            prior is not None and change.action is not Action.DELETE
+            prior is not None and change.action is not Action.DELETE and not change.adopt
             and not differing_paths(dict(change.after or {}), dict(prior.params))
             and dict(change.tags_after or {}) == dict(prior.tags)
         )
-        cascaded = change.reason in (Reason.DEPENDENCY_REPLACED, Reason.TRIGGERED) and any(
-            d in drift_caused for d in change.depends_on)
-        if spec_unchanged and (change.address in drifted or cascaded):
-            drift_caused.add(change.address)
-            out.append(PendingChange(change, "drift"))
-        else:
-            out.append(PendingChange(change, "spec"))
+        cause = "spec"
+        if spec_unchanged:
+            if change.reason in (Reason.DEPENDENCY_REPLACED, Reason.TRIGGERED):
+                deps = set(change.depends_on)
+                cause = "drift" if deps & by_cause["drift"] and not deps & by_cause["spec"] else "spec"
+            else:
+                cause = "drift"
+        by_cause[cause].add(change.address)
+        if ignore.ignores_resource(change.address, change.arn or ""):
+            ignored.append(change.address)
+            continue
+        out.append(PendingChange(change, cause))
     return out
 
 
