@@ -208,7 +208,7 @@ def check_for_dataset_type(schema: Any, dataset_type: str, *, domain: str | None
     by_name = {f.name: f for f in fields}
     by_upper = {f.name.upper(): f for f in fields}
     issues: list[AvroIssue] = []
-    what = f"an {dataset_type} dataset" if dataset_type[0] in "AIU" else f"a {dataset_type} dataset"
+    what = f"an {dataset_type} dataset" if dataset_type[0] in "AI" else f"a {dataset_type} dataset"
     for fname, rule in required.items():
         f = by_name.get(fname)
         if f is None:

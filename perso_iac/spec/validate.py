@@ -22,13 +22,14 @@ from jsonschema import Draft202012Validator
 
 from ..errors import Problem
 from . import avro, catalog
-from .schema import DATASET_TYPES, NAME_PATTERN, spec_json_schema
+from .schema import DATASET_TYPES, KEY_PATTERN, NAME_PATTERN, spec_json_schema
 from .variables import did_you_mean
 from .yamlsrc import Document, dotted
 
 PathT = tuple[str | int, ...]
 
 NAME_RE = re.compile(NAME_PATTERN)
+KEY_RE = re.compile(KEY_PATTERN)
 ROLE_ARN_RE = re.compile(r"^arn:([a-z\d-]+):iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
 KMS_ARN_RE = re.compile(r"^arn:aws.*:kms:.*:[0-9]{12}:key/.*$")
 S3_RE = re.compile(r"^(s3|http|https)://.+$")
@@ -192,6 +193,11 @@ def _d(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+def _entries(value: Any) -> list[tuple[str, dict]]:
+    """The well-formed entries of a keyed section (invalid keys are reported by the JSON Schema)."""
+    return [(k, v) for k, v in _d(value).items() if isinstance(v, dict) and KEY_RE.match(str(k))]
+
+
 def _s(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -229,26 +235,32 @@ def check_semantics(data: Any, problems: Problems, base_dir: Path) -> Checked:
         return checked
     by_type_names: dict[str, dict[str, PathT]] = {}
 
-    def name_check(type_: str, path: PathT, name: str, explicit: bool) -> None:
+    def name_check(type_: str, path: PathT, name: str, explicit: bool, parent_ok: bool = True) -> bool:
+        """Check an AWS name; returns whether it is valid. A default name derived from an invalid
+        parent name is not reported again."""
         at = (*path, "name") if explicit else path
         if "${" in name and problems.poisoned:
-            return
-        if not NAME_RE.match(name):
+            return False
+        valid = bool(NAME_RE.match(name)) and len(name) <= MAX_NAME
+        if not explicit and not parent_ok:
+            pass
+        elif not NAME_RE.match(name):
             problems.add(at, f"invalid {type_.replace('_', ' ')} name '{name}'",
                          "AWS names use letters, digits, '-' and '_' and start with a letter or digit"
-                         + ("" if explicit else "; set name: explicitly"))
+                         + ("" if explicit else "; set name: explicitly"), key=not explicit)
         elif len(name) > MAX_NAME:
             problems.add(at, f"{type_.replace('_', ' ')} name '{name}' is {len(name)} characters long; "
                              f"AWS allows {MAX_NAME}",
-                         "set a shorter name:" if not explicit else "shorten it")
+                         "shorten it" if explicit else "set name: to a shorter name", key=not explicit)
         seen = by_type_names.setdefault(type_, {})
         if name in seen:
             problems.add(at, f"{type_.replace('_', ' ')} name '{name}' is already used by {dotted(seen[name])}",
                          "names of the same type must be unique in the account and region; set name: to "
-                         "another value")
+                         "another value", key=not explicit)
         else:
             seen[name] = path
         checked.names[path] = name
+        return valid
 
     check_backend(data, problems)
     defaults_tags = _d(_d(data.get("defaults")).get("tags"))
@@ -256,9 +268,7 @@ def check_semantics(data: Any, problems: Problems, base_dir: Path) -> Checked:
 
     # schemas
     schema_domains: dict[str, str | None] = {}
-    for key, entry in _d(data.get("schemas")).items():
-        if not isinstance(entry, dict):
-            continue
+    for key, entry in _entries(data.get("schemas")):
         path: PathT = ("schemas", key)
         checked.addresses[f"schema.{key}"] = "schema"
         name_check("schema", path, _s(entry.get("name")) or key, "name" in entry)
@@ -269,13 +279,11 @@ def check_semantics(data: Any, problems: Problems, base_dir: Path) -> Checked:
             checked.schemas[key] = obj
 
     # dataset groups
-    for gkey, group in _d(data.get("dataset_groups")).items():
-        if not isinstance(group, dict):
-            continue
+    for gkey, group in _entries(data.get("dataset_groups")):
         gpath: PathT = ("dataset_groups", gkey)
         checked.addresses[f"dataset_group.{gkey}"] = "dataset_group"
         gname = group_name(gkey, group)
-        name_check("dataset_group", gpath, gname, "name" in group)
+        gname_ok = name_check("dataset_group", gpath, gname, "name" in group)
         domain = _s(group.get("domain"))
         check_arn(group, gpath, "roleArn", ROLE_ARN_RE, problems, "arn:aws:iam::123456789012:role/Name")
         check_arn(group, gpath, "kmsKeyArn", KMS_ARN_RE, problems, "arn:aws:kms:us-east-1:123456789012:key/ID")
@@ -284,14 +292,12 @@ def check_semantics(data: Any, problems: Problems, base_dir: Path) -> Checked:
                          "add kmsKeyArn, or remove roleArn (imports take their own roleArn)")
         check_tags(_d(group.get("tags")), (*gpath, "tags"), problems, defaults_tags)
         check_lifecycle(group, gpath, "dataset_group", problems)
-        sections = {s: _d(group.get(s)) for s in SECTIONS}
+        sections = {s: dict(_entries(group.get(s))) for s in SECTIONS}
         for section, type_ in SECTIONS.items():
             for key, entry in sections[section].items():
-                if not isinstance(entry, dict):
-                    continue
                 path = (*gpath, section, key)
                 checked.addresses[f"{type_}.{gkey}.{key}"] = type_
-                name_check(type_, path, nested_name(gname, key, entry), "name" in entry)
+                name_check(type_, path, nested_name(gname, key, entry), "name" in entry, gname_ok)
                 if type_ in TAGGABLE:
                     check_tags(_d(entry.get("tags")), (*path, "tags"), problems, defaults_tags)
                 check_lifecycle(entry, path, type_, problems)
@@ -534,9 +540,8 @@ def report_schema_fit(schema_key: str, issues: list[avro.AvroIssue], dataset_pat
                       problems: Problems) -> None:
     """Report at the dataset's `schema:` reference: that's where the type and the schema meet."""
     for issue in issues:
-        inner = dotted(issue.path)
-        problems.add((*dataset_path, "schema"),
-                     f"schema '{schema_key}'{' ' + inner if inner else ''}: {issue.message}", issue.hint)
+        where = f" (at {dotted(issue.path)})" if len(issue.path) > 1 else ""
+        problems.add((*dataset_path, "schema"), f"schema '{schema_key}': {issue.message}{where}", issue.hint)
 
 
 def check_solutions(gkey: str, gpath: PathT, solutions: dict, present: set[str], checked: Checked,
