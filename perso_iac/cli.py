@@ -464,10 +464,12 @@ def destroy(ctx: click.Context, auto_approve: bool, fmt: str, **given: Any) -> N
 @click.option("--no-unmanaged", is_flag=True, help="Do not look for unmanaged resources in managed dataset groups.")
 @click.option("--write-baseline", type=click.Path(dir_okay=False), default=None,
               help="Write ignore rules accepting every finding of this run to FILE.")
+@click.option("--json-out", type=click.Path(dir_okay=False), default=None,
+              help="Also write the JSON report to FILE (one refresh for both the log and a CI artifact).")
 @click.pass_context
 @handle_errors
 def drift(ctx: click.Context, fmt: str, ignore_file: str | None, no_unmanaged: bool, write_baseline: str | None,
-          **given: Any) -> None:
+          json_out: str | None, **given: Any) -> None:
     """Report changes made outside perso, unmanaged resources and pending spec changes. Read-only.
 
     Exit 0: in sync; 2: drift or pending changes found; 1: error."""
@@ -480,6 +482,8 @@ def drift(ctx: click.Context, fmt: str, ignore_file: str | None, no_unmanaged: b
     report = detect_drift(workspace(opts, spec), ignore=ignore, unmanaged=not no_unmanaged)
     emit(opts, fmt, text=lambda: drift_text(report), document=lambda: drift_report(report),
          markdown=lambda: drift_markdown(report, link=ci_run_url()))
+    if json_out:
+        Path(json_out).write_text(to_json(drift_report(report)) + "\n")
     if write_baseline:
         lines = baseline_lines(report)
         Path(write_baseline).write_text(f"# accepted drift of stack {spec.stack}, written by `perso drift`\n"
