@@ -456,3 +456,23 @@ def test_event_tracker_tracking_id_is_an_output(personalize):
     arn, observed = create(adapter, personalize, case.params)
     described = personalize.describe_event_tracker(eventTrackerArn=arn)["eventTracker"]
     assert observed.outputs["trackingId"] == described["trackingId"]
+
+
+ACTIONS = avro("Actions", [{"name": "ACTION_ID", "type": "string"},
+                           {"name": "CHANNEL", "type": "string", "categorical": True}])
+ACTION_INTERACTIONS = avro("ActionInteractions", [
+    {"name": "USER_ID", "type": "string"}, {"name": "ACTION_ID", "type": "string"},
+    {"name": "TIMESTAMP", "type": "long"}, {"name": "EVENT_TYPE", "type": "string"}])
+
+
+@pytest.mark.parametrize("kind, text", [("Actions", ACTIONS), ("Action_Interactions", ACTION_INTERACTIONS),
+                                        ("action_interactions", ACTION_INTERACTIONS)])
+def test_action_datasets_round_trip(kind, text, personalize):
+    p = Parents(personalize)
+    adapter = REGISTRY["dataset"]
+    params = {"name": "acts", "datasetType": kind, "schemaArn": p.schema("acts", text),
+              "datasetGroupArn": p.group()}
+    arn, observed = create(adapter, personalize, params)
+    assert mismatches(adapter, params, observed) == []
+    assert not adapter.can_update("schemaArn", adapter.normalize(params))
+    delete(adapter, personalize, arn)
