@@ -32,6 +32,8 @@ from .validate import (
 from .yamlsrc import Document
 
 _STRING_MAPS = ("algorithmHyperParameters", "featureTransformationParameters", "itemExplorationConfig")
+# solutionConfig.eventValueThreshold and hpoResourceConfig's counts are strings in the API
+_STRING_SCALARS = ("eventValueThreshold", "maxNumberOfTrainingJobs", "maxParallelTrainingJobs")
 _SOLUTION_KEYS = ("performHPO", "performAutoML", "performIncrementalUpdate", "eventType", "solutionConfig")
 
 
@@ -129,9 +131,6 @@ class Flattener:
         for k in _SOLUTION_KEYS:
             if k in e:
                 params[k] = _stringify_maps(e[k])
-        if "solutionConfig" in params and "eventValueThreshold" in params["solutionConfig"]:
-            params["solutionConfig"]["eventValueThreshold"] = _scalar_text(
-                params["solutionConfig"]["eventValueThreshold"])
         self.add(address, "solution", c.name, params, c.path, tags=self.tags("solution", e.get("tags")),
                  depends_on=c.datasets, lifecycle=_lifecycle(e))
         training = e.get("training") or {}
@@ -217,16 +216,21 @@ def _tags(tags: Mapping[str, Any]) -> dict[str, str]:
 def _scalar_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(value)
     return str(value)
 
 
 def _stringify_maps(value: Any) -> Any:
-    """API string maps accept numbers in YAML (`hidden_dimension: 100`); the API wants "100"."""
+    """Where the API wants text, YAML numbers are accepted (`hidden_dimension: 100` -> "100")."""
     if isinstance(value, dict):
-        return {k: ({mk: _scalar_text(mv) for mk, mv in v.items()} if k in _STRING_MAPS and isinstance(v, dict)
-                    else _stringify_maps(v)) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            if k in _STRING_MAPS and isinstance(v, dict):
+                out[k] = {mk: _scalar_text(mv) for mk, mv in v.items()}
+            elif k in _STRING_SCALARS and not isinstance(v, dict | list):
+                out[k] = _scalar_text(v)
+            else:
+                out[k] = _stringify_maps(v)
+        return out
     if isinstance(value, list):
         return [_stringify_maps(v) for v in value]
     return value
