@@ -127,8 +127,9 @@ def render_plan(plan: Plan) -> str:
 
 def summary_line(plan: Plan) -> str:
     s = plan.summary()
+    adopt = sum(1 for c in plan.changes if c.adopt and c.action is Action.NOOP)
     return (f"[bold]Plan:[/bold] {s['create']} to create, {s['update']} to update, "
-            f"{s['replace']} to replace, {s['delete']} to destroy.")
+            f"{s['replace']} to replace, {s['delete']} to destroy{f', {adopt} to adopt' if adopt else ''}.")
 
 
 def cost_notes(plan: Plan) -> list[str]:

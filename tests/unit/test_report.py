@@ -186,3 +186,11 @@ def test_schema_rejects_what_it_should(validator):
     doc = json.loads(json.dumps(plan_report(PLAN)))
     del doc["has_changes"]
     assert list(validator.iter_errors(doc))
+
+
+def test_text_summary_counts_adoptions_so_it_agrees_with_the_exit_code():
+    from perso_iac.render import render_plan
+
+    adopting = Plan(changes=(Change(**{**NOOP.__dict__, "adopt": True}),), stack="ml", lineage="l", serial=1)
+    assert "0 to destroy, 1 to adopt." in render_plan(adopting)
+    assert "to adopt" not in render_plan(PLAN)
