@@ -276,6 +276,10 @@ def read_plan_file(path: str | Path) -> SavedPlan:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
+        if source.suffix in (".yaml", ".yml"):
+            raise PlanFileError(f"{source} looks like a spec, not a saved plan; nothing was applied",
+                                hint=f"apply a spec with `perso apply -f {source}`, or a saved plan with "
+                                     "`perso apply FILE` where FILE was written by `perso plan --out FILE`") from None
         what = "truncated" if text.strip().startswith("{") and not text.rstrip().endswith("}") else "corrupt"
         raise PlanFileError(f"the plan file {source} is {what} (invalid JSON at line {exc.lineno}, "
                             f"column {exc.colno}); nothing was applied", hint=replan) from None

@@ -183,3 +183,11 @@ def test_stale_error_explains_and_gives_the_replan_command(saved_path):
     assert isinstance(err, StaleStateError)
     assert "stale" in err.message and "the state was written" in err.message
     assert "perso plan -f perso.yaml --var env=prod --var-file prod.yaml --state s3://b/k --out" in err.hint
+
+
+def test_a_spec_passed_as_plan_file_gets_a_pointed_hint(tmp_path):
+    spec = tmp_path / "perso.yaml"
+    spec.write_text("version: 1\nstack: ml\n")
+    with pytest.raises(PlanFileError, match="looks like a spec") as info:
+        read_plan_file(spec)
+    assert "perso apply -f" in info.value.hint
