@@ -20,7 +20,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import error_code, wrap_error
-from .diff import contains_ref, resolve
+from .compare import contains_ref
+from .diff import resolve
 from .errors import ApplyError, PersoError, StateError
 from .plan import Action, Change, Plan
 from .resources.base import Observed, Phase, ResourceType

@@ -17,7 +17,8 @@ import click
 from rich.markup import escape
 
 from .aws import AwsSettings, make_client
-from .diff import contains_ref, resolve
+from .compare import contains_ref
+from .diff import resolve
 from .errors import PersoError
 from .importer import discover_dataset_group, generate_spec, import_discovered, import_resource
 from .spec.model import Ref, Spec

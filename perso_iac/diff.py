@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .compare import differing_paths
 from .errors import PlanError
 from .graph import topological_order
 from .plan import Action, Change, Plan, Reason
@@ -31,39 +32,6 @@ def resolve(value: Any, lookup: Lookup) -> Any:
     if isinstance(value, list | tuple):
         return [resolve(v, lookup) for v in value]
     return value
-
-
-def contains_ref(value: Any) -> bool:
-    if isinstance(value, Ref):
-        return True
-    if isinstance(value, Mapping):
-        return any(contains_ref(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains_ref(v) for v in value)
-    return False
-
-
-def differing_paths(desired: Mapping[str, Any], observed: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Dotted paths where `observed` differs from `desired`, looking only at keys `desired` sets."""
-    paths: list[str] = []
-    for key, want in desired.items():
-        path = f"{prefix}{key}"
-        have = observed.get(key)
-        if isinstance(want, Mapping) and want and isinstance(have, Mapping | None):
-            paths.extend(differing_paths(want, have or {}, path + "."))
-        elif contains_ref(want) or not _same(want, have):
-            paths.append(path)
-    return paths
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b or a == b and type(a) is type(b)
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return float(a) == float(b)
-    if isinstance(a, str) and isinstance(b, str | int | float) and not isinstance(b, str):
-        return a == str(b)  # AWS returns some numeric config values as strings
-    return a == b
 
 
 def _ignored(path: str, ignore: tuple[str, ...]) -> bool:

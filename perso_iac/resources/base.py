@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from ..aws import error_code
+from ..compare import differing_paths, same_value
 
 
 class Phase(Enum):
@@ -175,17 +176,10 @@ def find_by_name(client: Any, operation: str, result_key: str, arn_key: str, nam
 
 
 def covers(have: Any, want: Any) -> bool:
-    """Whether `have` already holds every value `want` sets (keys `want` leaves out are ignored,
-    numbers compare by value, booleans only with booleans)."""
+    """Whether `have` already holds every value `want` sets (keys `want` leaves out are ignored)."""
     if isinstance(want, Mapping):
-        return isinstance(have, Mapping) and all(covers(have.get(k), v) for k, v in want.items())
-    if isinstance(want, bool) or isinstance(have, bool):
-        return type(want) is type(have) and want == have
-    if isinstance(want, int | float) and isinstance(have, int | float):
-        return float(want) == float(have)
-    if isinstance(want, str) and isinstance(have, int | float):
-        return want == str(have)
-    return bool(want == have)
+        return isinstance(have, Mapping) and not differing_paths(want, have)
+    return same_value(want, have)
 
 
 def pick(data: Mapping[str, Any], keys: tuple[str, ...] | frozenset[str]) -> dict[str, Any]:
