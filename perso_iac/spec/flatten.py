@@ -149,13 +149,15 @@ class Flattener:
         version = e.get("solutionVersion", "newest")
         config = _stringify_maps(dict(e.get("campaignConfig") or {}))
         deps: tuple[str, ...] = ()
+        trains = (solutions[sol_key].get("training") or {}).get("trigger", "on_change") == "on_change"
         if version == "newest":
-            trains = (solutions[sol_key].get("training") or {}).get("trigger", "on_change") == "on_change"
             svarn: Any = (Ref(f"solution_version.{c.gkey}.{sol_key}") if trains
                           else Ref(sol_addr, "latestActiveVersionArn"))
         elif version == "$LATEST":
             svarn = Ref(sol_addr, "arn", suffix="/$LATEST")
             config["syncWithLatestSolutionVersion"] = True
+            if trains:  # AWS refuses a $LATEST campaign until a version is ACTIVE: wait for perso's training
+                deps = (f"solution_version.{c.gkey}.{sol_key}",)
         else:
             svarn = version
             deps = (sol_addr,)
