@@ -75,6 +75,10 @@ dataset_groups:
         solutionVersion: $LATEST
         minProvisionedTPS: 1
         tags: {{env: staging}}
+      follow:
+        solution: up
+        solutionVersion: $LATEST
+        minProvisionedTPS: 1
       pinned:
         solution: up
         solutionVersion: arn:aws:personalize:eu-west-1:123456789012:solution/shop-main-up/abcd1234
@@ -167,6 +171,10 @@ EXPECTED = [
      {"name": "shop-main-latest", "solutionVersionArn": Ref("solution.main.manual", "arn", "/$LATEST"),
       "minProvisionedTPS": 1, "campaignConfig": {"syncWithLatestSolutionVersion": True}},
      ("solution.main.manual",)),
+    ("campaign.main.follow", "campaign", "shop-main-follow",
+     {"name": "shop-main-follow", "solutionVersionArn": Ref("solution.main.up", "arn", "/$LATEST"),
+      "minProvisionedTPS": 1, "campaignConfig": {"syncWithLatestSolutionVersion": True}},
+     ("solution.main.up", "solution_version.main.up")),  # $LATEST needs an ACTIVE version to exist
     ("campaign.main.pinned", "campaign", "shop-main-pinned",
      {"name": "shop-main-pinned",
       "solutionVersionArn": "arn:aws:personalize:eu-west-1:123456789012:solution/shop-main-up/abcd1234",
