@@ -47,7 +47,7 @@ from .report import (
 from .spec.loader import load_spec
 from .spec.model import Spec
 from .spec.schema import spec_json_schema
-from .state.backend import ci_run_url, locked
+from .state.backend import StateBackend, ci_run_url, locked
 from .state.factory import make_backend, save_errored_state
 from .wait import Waiter
 
@@ -189,19 +189,31 @@ def local_endpoint(opts: Options) -> str:
     return server.endpoint_url
 
 
-def workspace(opts: Options, spec: Spec) -> Workspace:
-    settings = AwsSettings(region=opts.region or spec.region, profile=opts.profile,
-                           max_pool_connections=opts.parallelism)
+def aws_settings(opts: Options, spec: Spec | None = None) -> AwsSettings:
+    return AwsSettings(region=opts.region or (spec.region if spec else None), profile=opts.profile,
+                       max_pool_connections=opts.parallelism)
+
+
+def personalize_client(opts: Options, spec: Spec | None = None) -> Any:
+    """A Personalize client: AWS through boto3's chain, or the embedded emulator with --local."""
     endpoint = None
     if opts.local:
         endpoint = local_endpoint(opts)
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    client = make_client("personalize", settings, endpoint_url=endpoint)
+    return make_client("personalize", aws_settings(opts, spec), endpoint_url=endpoint)
+
+
+def state_backend(opts: Options, spec: Spec) -> StateBackend:
+    """--state wins; with --local the spec's backend is ignored in favour of .perso/state/."""
     spec_dir = Path(opts.file).resolve().parent
-    backend = make_backend(None if opts.local and not opts.state else spec.backend, opts.state,
-                           stack=spec.stack, spec_dir=spec_dir, settings=settings)
-    return Workspace(spec=spec, backend=backend, client=client, parallelism=opts.parallelism)
+    return make_backend(None if opts.local and not opts.state else spec.backend, opts.state,
+                        stack=spec.stack, spec_dir=spec_dir, settings=aws_settings(opts, spec))
+
+
+def workspace(opts: Options, spec: Spec) -> Workspace:
+    return Workspace(spec=spec, backend=state_backend(opts, spec), client=personalize_client(opts, spec),
+                     parallelism=opts.parallelism)
 
 
 def waiter_for(opts: Options) -> Waiter:
@@ -496,6 +508,15 @@ def drift(ctx: click.Context, fmt: str, ignore_file: str | None, no_unmanaged: b
 def schema_command() -> None:
     """Print the spec's JSON Schema (for editors and linters)."""
     click.echo(json.dumps(spec_json_schema(), indent=2))
+
+
+# Commands defined in their own modules; imported last because they build on the helpers above.
+from .cli_import import import_command, output_command  # noqa: E402
+from .emulator.command import emulator_command  # noqa: E402
+
+cli.add_command(import_command, "import")
+cli.add_command(output_command, "output")
+cli.add_command(emulator_command, "emulator")
 
 
 def main() -> None:

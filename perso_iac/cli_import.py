@@ -9,61 +9,30 @@ systems need. Registered on the `perso` group in cli.py:
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.markup import escape
 
-from .aws import AwsSettings, make_client
 from .compare import contains_ref
 from .diff import resolve
+from .engine import read_state
 from .errors import PersoError
 from .importer import discover_dataset_group, generate_spec, import_discovered, import_resource
 from .spec.model import Ref, Spec
-from .state.backend import StateBackend, locked
-from .state.factory import make_backend
+from .state.backend import locked
 from .state.model import StateFile
 
 from .cli import (  # isort: skip  (cli.py is the owner of the shared building blocks)
-    Options,
     common_options,
     console_for,
     handle_errors,
     load,
-    local_endpoint,
     merged_options,
+    personalize_client,
+    state_backend,
 )
-
-
-def _settings(opts: Options, spec: Spec | None = None) -> AwsSettings:
-    return AwsSettings(region=opts.region or (spec.region if spec else None), profile=opts.profile,
-                       max_pool_connections=opts.parallelism)
-
-
-def _client(opts: Options, spec: Spec | None = None) -> Any:
-    endpoint = local_endpoint(opts) if opts.local else None
-    if opts.local:
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    return make_client("personalize", _settings(opts, spec), endpoint_url=endpoint)
-
-
-def _backend(opts: Options, spec: Spec) -> StateBackend:
-    spec_dir = Path(opts.file).resolve().parent
-    return make_backend(None if opts.local and not opts.state else spec.backend, opts.state,
-                        stack=spec.stack, spec_dir=spec_dir, settings=_settings(opts, spec))
-
-
-def _read_state(backend: StateBackend, spec: Spec) -> StateFile:
-    state = backend.read()
-    if not state.serial:
-        state.stack = spec.stack
-    elif state.stack != spec.stack:
-        raise PersoError(f"the state at {backend.describe()} belongs to stack '{state.stack}', not '{spec.stack}'",
-                         hint="point --state at this stack's state, or fix `stack:` in the spec")
-    return state
 
 
 @click.command("import")
@@ -94,10 +63,10 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
             raise PersoError(f"{address} is not declared in {opts.file}",
                              hint="add it to the spec first, or use `perso import --dataset-group NAME "
                                   "--generate-spec FILE` to write the spec for you")
-        client = _client(opts, spec)
-        backend = _backend(opts, spec)
+        client = personalize_client(opts, spec)
+        backend = state_backend(opts, spec)
         with locked(backend, "import"):
-            state = _read_state(backend, spec)
+            state = read_state(backend, spec.stack)
             if address in state.resources:
                 raise PersoError(f"{address} is already in the state ({state.resources[address].arn})",
                                  hint=f"`perso state rm {address}` first to import another resource there")
@@ -112,7 +81,7 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
         target = Path(spec_out)
         if target.exists():
             raise PersoError(f"{spec_out} already exists", hint="choose a new file name; perso never overwrites a spec")
-        client = _client(opts)
+        client = personalize_client(opts)
         discovered = discover_dataset_group(client, group_name)
         target.write_text(generate_spec(discovered))
         out.print(f"Wrote {escape(spec_out)} ({len(discovered)} resources).")
@@ -120,11 +89,11 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
         spec = load(opts)
     else:
         spec = load(opts)
-        client = _client(opts, spec)
+        client = personalize_client(opts, spec)
         discovered = discover_dataset_group(client, group_name)
-    backend = _backend(opts, spec)
+    backend = state_backend(opts, spec)
     with locked(backend, "import"):
-        state = _read_state(backend, spec)
+        state = read_state(backend, spec.stack)
         imported, skipped = import_discovered(client, state, discovered, spec.resources)
         if imported:
             backend.write(state)
@@ -164,7 +133,7 @@ def output_command(ctx: click.Context, name: str | None, fmt: str, **given: Any)
     Lambdas or Terraform's `external` data source. With NAME, print just that value."""
     opts = merged_options(ctx, given)
     spec = load(opts)
-    state = _backend(opts, spec).read()
+    state = state_backend(opts, spec).read()
     values = output_values(spec, state)
     if name is not None:
         if name not in values:

@@ -37,16 +37,22 @@ class Refreshed:
     observed: Mapping[str, Observed | None]
 
 
-def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
-    """Read the state and the live resources, and diff them against the spec."""
-    state = ws.backend.read()
+def read_state(backend: StateBackend, stack: str) -> StateFile:
+    """The stack's state from its backend (a new one if none); refuses another stack's state."""
+    state = backend.read()
     if not state.serial:
-        state.stack = ws.spec.stack
-    elif state.stack != ws.spec.stack:
+        state.stack = stack
+    elif state.stack != stack:
         raise StateError(
-            f"the state at {ws.backend.describe()} belongs to stack '{state.stack}', not '{ws.spec.stack}'",
+            f"the state at {backend.describe()} belongs to stack '{state.stack}', not '{stack}'",
             hint="point --state at this stack's state, or fix `stack:` in the spec",
         )
+    return state
+
+
+def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
+    """Read the state and the live resources, and diff them against the spec."""
+    state = read_state(ws.backend, ws.spec.stack)
     observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
     plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy)
     return Refreshed(plan=plan, state=state, observed=observed)
