@@ -612,6 +612,12 @@ def check_campaigns(gpath: PathT, campaigns: dict, solutions: dict, problems: Pr
                          f"did you mean '{guess}'?" if guess else
                          (f"solutions in this group: {', '.join(sol_keys)}" if sol_keys else
                           "define it under solutions: in the same dataset group"))
+        if isinstance(sol, str) and sol in solutions:
+            recipe = catalog.recipe_for(str(solutions[sol].get("recipeArn")))
+            if recipe is not None and recipe.recipe_type == "USER_SEGMENTATION":
+                problems.add((*path, "solution"), f"solution '{sol}' uses {recipe.name}, a user-segmentation "
+                                                  "recipe that can't be deployed in a campaign",
+                             "user-segmentation solutions are used by batch segment jobs; remove this campaign")
         version = camp.get("solutionVersion", "newest")
         if isinstance(version, str) and version not in ("newest", "$LATEST") \
                 and not SOLUTION_VERSION_ARN_RE.match(version):

@@ -526,6 +526,12 @@ CASES = [
     campaigns:
       main: {solution: up, solutionVersion: latest, minProvisionedTPS: 1}
 """, "dataset_groups.g.campaigns.main.solutionVersion", "invalid solutionVersion 'latest'", 13),
+    Case("segmentation solutions have no campaigns", """\
+    solutions:
+      seg: {recipeArn: "arn:aws:personalize:::recipe/aws-item-affinity", performAutoTraining: false}
+    campaigns:
+      main: {solution: seg, minProvisionedTPS: 1}
+""", "dataset_groups.g.campaigns.main.solution", "can't be deployed in a campaign", 13),
     # -- recommenders ------------------------------------------------------------------------------
     Case("recommender in a custom group", """\
     recommenders:
