@@ -8,17 +8,22 @@ imports), 2 solutions (each trained once) and 2 campaigns: 13 resources, plus 3 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+from botocore.config import Config
 
-from perso_iac.emulator import EmulatorConfig, EmulatorServer
 from perso_iac.engine import Workspace, apply_plan, refresh_and_plan
 from perso_iac.spec.loader import load_spec
 from perso_iac.state.local import LocalBackend
@@ -56,50 +61,75 @@ def make_spec(groups: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def calls(endpoint: str) -> int:
-    request = urllib.request.Request(f"{endpoint}/_perso/control", data=b'{"action": "calls"}', method="POST")
+def control(endpoint: str, body: dict) -> dict:
+    request = urllib.request.Request(f"{endpoint}/_perso/control", data=json.dumps(body).encode(), method="POST")
     with urllib.request.urlopen(request) as response:
-        body = json.load(response)
-    counts = body.get("calls", body)
+        return json.load(response)
+
+
+def calls(endpoint: str) -> int:
+    counts = control(endpoint, {"action": "calls"})
+    counts = counts.get("calls", counts)
     return sum(v for v in counts.values() if isinstance(v, int))
 
 
+@contextlib.contextmanager
+def emulator_process(time_scale: float, latency_ms: int) -> Iterator[str]:
+    """The emulator in its own process, as a real endpoint would be: its CPU is not ours."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "perso_iac.emulator", "--port", str(port),
+                             "--time-scale", str(time_scale), "--latency-ms", str(latency_ms)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                control(endpoint, {"action": "calls"})
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, emulator_process(time_scale, latency_ms) as endpoint:
         spec_path = Path(tmp) / "perso.yaml"
         spec_path.write_text(make_spec(groups))
         spec = load_spec(spec_path)
-        quotas = {"dataset_groups": groups, "pending_dataset_import_jobs": 10_000,
-                  "pending_solution_versions": 10_000}
-        config = EmulatorConfig(time_scale=time_scale, latency_ms=latency_ms, quotas=quotas)
-        with EmulatorServer(config, port=0) as server:
-            client = boto3.client("personalize", endpoint_url=server.endpoint_url, region_name="us-east-1",
-                                  aws_access_key_id="bench", aws_secret_access_key="bench",
-                                  config=boto3.session.Config(max_pool_connections=parallelism))
-            ws = Workspace(spec=spec, backend=LocalBackend(Path(tmp) / "state.json"), client=client,
-                           parallelism=parallelism)
-            waiter = Waiter(initial_delay=0.05, max_delay=0.5)
-            tracemalloc.start()
+        control(endpoint, {"action": "configure", "quotas": {
+            "dataset_groups": groups, "pending_dataset_import_jobs": 10_000, "pending_solution_versions": 10_000}})
+        client = boto3.client("personalize", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="bench", aws_secret_access_key="bench",
+                              config=Config(max_pool_connections=parallelism))
+        ws = Workspace(spec=spec, backend=LocalBackend(Path(tmp) / "state.json"), client=client,
+                       parallelism=parallelism)
+        waiter = Waiter(initial_delay=0.05, max_delay=0.5)
+        tracemalloc.start()
 
-            t0, c0 = time.perf_counter(), calls(server.endpoint_url)
-            first = refresh_and_plan(ws)
-            t1, c1 = time.perf_counter(), calls(server.endpoint_url)
-            apply_plan(ws, first.plan, first.state, waiter=waiter)
-            t2, c2 = time.perf_counter(), calls(server.endpoint_url)
-            again = refresh_and_plan(ws)
-            t3, c3 = time.perf_counter(), calls(server.endpoint_url)
-            _, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-            assert not again.plan.has_changes(), "a plan right after apply must show no changes"
-            resources = len(spec.resources)
-            return {
-                "groups": groups, "resources": resources,
-                "first_plan_s": round(t1 - t0, 2), "first_plan_calls": c1 - c0,
-                "apply_s": round(t2 - t1, 2), "apply_calls": c2 - c1,
-                "noop_plan_s": round(t3 - t2, 2), "noop_plan_calls_per_resource": round((c3 - c2) / resources, 2),
-                "python_peak_mib": round(peak / 2**20, 1),
-                "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            }
+        t0, c0 = time.perf_counter(), calls(endpoint)
+        first = refresh_and_plan(ws)
+        t1, c1 = time.perf_counter(), calls(endpoint)
+        apply_plan(ws, first.plan, first.state, waiter=waiter)
+        t2, c2 = time.perf_counter(), calls(endpoint)
+        again = refresh_and_plan(ws)
+        t3, c3 = time.perf_counter(), calls(endpoint)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert not again.plan.has_changes(), "a plan right after apply must show no changes"
+        resources = len(spec.resources)
+        return {
+            "groups": groups, "resources": resources,
+            "first_plan_s": round(t1 - t0, 2), "first_plan_calls": c1 - c0,
+            "apply_s": round(t2 - t1, 2), "apply_calls": c2 - c1,
+            "noop_plan_s": round(t3 - t2, 2), "noop_plan_calls_per_resource": round((c3 - c2) / resources, 2),
+            "python_peak_mib": round(peak / 2**20, 1),
+            "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ from .state.model import ResourceState, StateFile
 from .wait import Waiter
 
 Step = tuple[str, str]  # ("delete" | "apply", address)
+MAX_WAITING_STEPS = 512  # threads that may sit waiting for resources to settle at once
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class Applier:
         self.parallelism = max(1, parallelism)
         self.on_event = on_event
         self._state_lock = threading.Lock()
+        # --parallelism bounds concurrent AWS calls, not concurrent waits: a step that is only
+        # polling a training run must not keep another resource from starting.
+        self._api_slots = threading.BoundedSemaphore(self.parallelism)
         self._outputs: dict[str, dict[str, Any]] = {a: dict(r.outputs, arn=r.arn) for a, r in state.resources.items()}
 
     # -- scheduling -------------------------------------------------------------------------------
@@ -85,7 +89,7 @@ class Applier:
         blocked: set[Step] = set()
         state_error: StateError | None = None
 
-        with ThreadPoolExecutor(max_workers=self.parallelism) as pool:
+        with ThreadPoolExecutor(max_workers=max(self.parallelism, min(len(graph), MAX_WAITING_STEPS))) as pool:
             running: dict[Future[StepResult], Step] = {}
             while sorter.is_active():
                 for step in sorter.get_ready():
@@ -141,6 +145,10 @@ class Applier:
         self.on_event(ApplyEvent(address, "done", label, message))
         return StepResult(address, label, "done", message)
 
+    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        with self._api_slots:
+            return fn(*args)
+
     # -- steps ------------------------------------------------------------------------------------
     def _delete(self, change: Change) -> str:
         adapter = self.adapters[change.type]
@@ -151,7 +159,7 @@ class Applier:
 
         def attempt_delete() -> bool | None:
             try:
-                adapter.delete(self.client, arn)
+                self._call(adapter.delete, self.client, arn)
                 return True
             except ClientError as exc:
                 if error_code(exc) == "ResourceInUseException":  # something still settling: retry
@@ -178,9 +186,9 @@ class Applier:
                 paths = [p for p in change.changed_paths if p != "tags"]
                 try:
                     if paths:
-                        adapter.update(self.client, arn, change.before or {}, params)
+                        self._call(adapter.update, self.client, arn, change.before or {}, params)
                     if "tags" in change.changed_paths:
-                        adapter.update_tags(self.client, arn, change.tags_before or {}, tags)
+                        self._call(adapter.update_tags, self.client, arn, change.tags_before or {}, tags)
                 except ClientError as exc:
                     raise wrap_error(exc, operation=f"update {change.type}", address=change.address) from exc
                 message = "updated " + ", ".join(change.changed_paths)
@@ -195,12 +203,12 @@ class Applier:
 
     def _create(self, change: Change, adapter: ResourceType, params: dict[str, Any], tags: dict[str, str]) -> str:
         try:
-            arn = adapter.create(self.client, change.name, params, tags)
+            arn = self._call(adapter.create, self.client, change.name, params, tags)
         except ClientError as exc:
             if error_code(exc) != "ResourceAlreadyExistsException":
                 raise wrap_error(exc, operation=f"create {change.type}", address=change.address) from exc
             # Created by an earlier, interrupted apply (or being deleted): adopt or wait it out.
-            arn = adapter.find(self.client, change.name, params)
+            arn = self._call(adapter.find, self.client, change.name, params)
             if arn is None:
                 raise wrap_error(exc, operation=f"create {change.type}", address=change.address) from exc
             self.on_event(ApplyEvent(change.address, "progress", "create", f"adopting existing {arn}"))
@@ -211,7 +219,7 @@ class Applier:
     def _converge(self, change: Change, adapter: ResourceType, arn: str, params: dict[str, Any],
                   observed: Observed) -> bool:
         try:
-            return adapter.converge(self.client, arn, params, observed)
+            return self._call(adapter.converge, self.client, arn, params, observed)
         except ClientError as exc:
             raise wrap_error(exc, operation=f"converge {change.type}", address=change.address) from exc
 
@@ -233,7 +241,7 @@ class Applier:
 
     def _read(self, address: str, adapter: ResourceType, arn: str) -> Observed | None:
         try:
-            return adapter.read(self.client, arn)
+            return self._call(adapter.read, self.client, arn)
         except ClientError as exc:
             raise wrap_error(exc, operation=f"read {adapter.type_name}", address=address) from exc
 
