@@ -74,7 +74,8 @@ def make_plan(
         obs = observed.get(address)
         adapter = adapters[res.type]
         planned[address] = Change(
-            address=address, type=res.type, action=Action.DELETE, reason=Reason.REMOVED_FROM_SPEC,
+            address=address, type=res.type, action=Action.DELETE,
+            reason=Reason.DESTROY if destroy else Reason.REMOVED_FROM_SPEC,
             name=res.name, arn=res.arn, before=dict(obs.params) if obs else dict(res.params),
             tags_before=dict(res.tags), prior_depends_on=tuple(res.depends_on),
             is_intent=adapter.is_intent, gone=obs is None,

@@ -44,6 +44,7 @@ class Reason(Enum):
     TRIGGERED = "replace_triggered_by"                          # an intent's trigger changed (new data → retrain)
     FAILED_REMOTELY = "replace_because_failed"                  # CREATE FAILED in AWS
     REMOVED_FROM_SPEC = "delete_because_no_resource_config"
+    DESTROY = "delete_because_destroy"
 
 
 @dataclass(frozen=True)

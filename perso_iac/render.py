@@ -29,6 +29,7 @@ _REASONS = {
     Reason.TRIGGERED: "its trigger changed: {detail}",
     Reason.FAILED_REMOTELY: "it is in a failed state in AWS: {detail}",
     Reason.REMOVED_FROM_SPEC: "it is no longer in the spec",
+    Reason.DESTROY: "destroy was requested",
 }
 
 _INTENT_VERB = {Action.CREATE: "will run", Action.REPLACE: "will run again", Action.DELETE: "will be forgotten (jobs cannot be deleted)"}

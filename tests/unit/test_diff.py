@@ -208,7 +208,8 @@ def test_diff_resource_found_by_name_but_not_in_state_is_adopted():
 
 def test_diff_destroy_deletes_everything_in_state():
     plan = plan_for(ALL_SPECS, ALL_STATE, ALL_LIVE, destroy=True)
-    assert {c.address: c.action for c in plan.changes} == {a: Action.DELETE for a in ALL_LIVE}
+    assert {c.address: (c.action, c.reason) for c in plan.changes} == {
+        a: (Action.DELETE, Reason.DESTROY) for a in ALL_LIVE}
 
 
 def test_diff_resource_already_gone_is_only_forgotten():
