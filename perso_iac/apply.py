@@ -20,7 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import error_code, wrap_error
-from .compare import contains_ref
+from .compare import contains_ref, refs_in
 from .diff import resolve
 from .errors import ApplyError, PersoError, StateError
 from .plan import Action, Change, Plan
@@ -252,7 +252,7 @@ class Applier:
     def _resolve(self, change: Change) -> dict[str, Any]:
         params = resolve(dict(change.after or {}), self._lookup)
         if contains_ref(params):
-            missing = sorted({str(r) for r in _refs(params)})
+            missing = sorted({str(r) for r in refs_in(params)})
             raise StepFailed(f"{change.address}: values not available: {', '.join(missing)}",
                              hint="the referenced resource has no such value yet (e.g. no ACTIVE solution version)")
         return self.adapters[change.type].normalize(params)
@@ -283,16 +283,6 @@ def _apply_label(change: Change) -> str:
     if change.action is Action.NOOP:
         return "adopt" if change.adopt else "wait"
     return change.action.value
-
-
-def _refs(value: Any) -> list[Ref]:
-    if isinstance(value, Ref):
-        return [value]
-    if isinstance(value, Mapping):
-        return [r for v in value.values() for r in _refs(v)]
-    if isinstance(value, list | tuple):
-        return [r for v in value for r in _refs(v)]
-    return []
 
 
 def step_graph(changes: Mapping[str, Change]) -> dict[Step, set[Step]]:

@@ -8,14 +8,29 @@ from typing import Any
 from .spec.model import Ref
 
 
-def contains_ref(value: Any) -> bool:
+def refs_in(value: Any) -> list[Ref]:
+    """Every Ref anywhere inside `value`."""
     if isinstance(value, Ref):
-        return True
+        return [value]
     if isinstance(value, Mapping):
-        return any(contains_ref(v) for v in value.values())
+        return [r for v in value.values() for r in refs_in(v)]
     if isinstance(value, list | tuple):
-        return any(contains_ref(v) for v in value)
-    return False
+        return [r for v in value for r in refs_in(v)]
+    return []
+
+
+def contains_ref(value: Any) -> bool:
+    return bool(refs_in(value))
+
+
+def value_at(params: Mapping[str, Any] | None, path: str) -> Any:
+    """The value at a dotted path (None where the path does not exist)."""
+    value: Any = params or {}
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
 
 
 def differing_paths(desired: Mapping[str, Any], observed: Mapping[str, Any], prefix: str = "") -> list[str]:

@@ -30,6 +30,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .compare import value_at
 from .diff import differing_paths, make_plan
 from .errors import PersoError, PlanError, StateError
 from .observe import observe
@@ -200,15 +201,6 @@ def baseline_lines(report: DriftReport) -> list[str]:
 
 # -- the pure comparison -------------------------------------------------------------------------
 
-def _get(params: Mapping[str, Any] | None, path: str) -> Any:
-    value: Any = params or {}
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
 def compute_drift(
     state: StateFile,
     observed: Mapping[str, Observed | None],
@@ -253,7 +245,7 @@ def compute_drift(
         applied = dict(res.params)
         live = adapter.align_observed(obs.params, applied) if adapter else dict(obs.params)
         for path in differing_paths(applied, live):
-            attrs.append(AttributeDrift(path, _get(applied, path), _get(live, path)))
+            attrs.append(AttributeDrift(path, value_at(applied, path), value_at(live, path)))
         if address in live_tags:
             now = live_tags[address]
             for key in sorted(set(res.tags) | set(now)):

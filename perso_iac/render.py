@@ -9,6 +9,7 @@ from typing import Any
 from rich.markup import escape
 
 from .apply import StepResult
+from .compare import value_at
 from .plan import Action, Change, Plan, Reason
 from .spec.model import Ref
 
@@ -56,15 +57,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _get(params: Mapping[str, Any] | None, path: str) -> Any:
-    value: Any = params or {}
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
 def describe_change(change: Change) -> str:
     if change.is_intent and change.action in _INTENT_VERB:
         verb = _INTENT_VERB[change.action]
@@ -97,7 +89,7 @@ def render_change(change: Change) -> list[str]:
             if path == "tags":
                 before, after = change.tags_before or {}, change.tags_after or {}
             else:
-                before, after = _get(change.before, path), _get(change.after, path)
+                before, after = value_at(change.before, path), value_at(change.after, path)
             note = " [magenta]# forces replacement[/magenta]" if path in change.replace_paths else ""
             lines.append(f"      [yellow]~[/yellow] {escape(path)} = {escape(format_value(before))} -> "
                          f"{escape(format_value(after))}{note}")
@@ -143,7 +135,7 @@ def cost_notes(plan: Plan) -> list[str]:
         if change.type == "solution_version":
             notes.append(f"{change.address}: starts a training run, billed per training hour")
         elif change.type == "solution" and after.get("performAutoTraining") is True:
-            schedule = _get(after, "solutionConfig.autoTrainingConfig.schedulingExpression") or "rate(7 days)"
+            schedule = value_at(after, "solutionConfig.autoTrainingConfig.schedulingExpression") or "rate(7 days)"
             notes.append(f"{change.address}: automatic training is on ({schedule}); each run is billed")
         elif change.type == "campaign" and "minProvisionedTPS" in after:
             notes.append(f"{change.address}: bills at least {after['minProvisionedTPS']} TPS for every hour it is "

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..compare import refs_in
 from ..errors import Problem
 from .avro import canonical
 from .model import Lifecycle, OutputSpec, Ref, ResourceSpec, SourceLocation
@@ -61,7 +62,7 @@ class Flattener:
     def add(self, address: str, type_: str, name: str, params: dict[str, Any], path: tuple, *,
             tags: dict[str, str] | None = None, depends_on: tuple[str, ...] = (),
             triggers: tuple[Ref, ...] = (), lifecycle: Lifecycle | None = None) -> None:
-        refs = [r.address for r in _refs(params)]
+        refs = [r.address for r in refs_in(params)]
         deps = tuple(dict.fromkeys([*refs, *depends_on]))
         self.resources[address] = ResourceSpec(
             address=address, type=type_, name=name, params=params, tags=tags or {}, depends_on=deps,
@@ -236,16 +237,6 @@ def _stringify_maps(value: Any) -> Any:
     if isinstance(value, list):
         return [_stringify_maps(v) for v in value]
     return value
-
-
-def _refs(value: Any) -> list[Ref]:
-    if isinstance(value, Ref):
-        return [value]
-    if isinstance(value, dict):
-        return [r for v in value.values() for r in _refs(v)]
-    if isinstance(value, list | tuple):
-        return [r for v in value for r in _refs(v)]
-    return []
 
 
 def build_outputs(doc: Document, data: dict) -> dict[str, OutputSpec]:
