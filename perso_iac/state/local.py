@@ -1,16 +1,36 @@
-"""State in a local JSON file: atomic writes, a backup of the previous version, an O_EXCL lock file."""
+"""State in a local JSON file: atomic writes, a backup of the previous version, an O_EXCL lock file.
+
+- A write goes to a temporary file in the same directory, is fsynced, then renamed over the
+  state (`os.replace`): a crash leaves the old state or the new one, never half of one. The
+  version it replaces is kept as `<path>.backup`.
+- A write is conditional on the version read: the stored file's lineage, serial, inode, mtime
+  and size must still be what this backend last read or wrote. The check and the rename happen
+  under an exclusive `flock` of the state's directory, so two processes can't both pass it.
+- The lock is `<path>.lock`, created with O_CREAT|O_EXCL and holding the LockInfo as JSON.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import shutil
 import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import StaleStateError, StateConflictError, StateCorruptError, StateError, StateLockedError
-from .backend import LockInfo
+from .backend import LockInfo, StateVersion, lock_error
 from .model import StateFile
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the lock file still keeps perso runs apart
+    fcntl = None  # type: ignore[assignment]
+
+# What identifies one stored version: (lineage, serial, inode, mtime_ns, size).
+Version = tuple[str, int, int, int, int]
 
 
 class LocalBackend:
@@ -19,93 +39,188 @@ class LocalBackend:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.backup_path = self.path.with_name(self.path.name + ".backup")
         self.stack = stack
-        self._read_version: tuple[str, int] | None = None  # (lineage, serial) we last read or wrote
+        self._read_version: Version | None = None  # the stored version we last read or wrote
 
     def describe(self) -> str:
         return f"local:{self.path}"
 
-    def _load(self) -> StateFile | None:
+    # -- state ------------------------------------------------------------------------------------
+    def _load(self, path: Path | None = None) -> tuple[StateFile, Version] | None:
+        path = path or self.path
         try:
-            text = self.path.read_text()
+            with open(path, "rb") as handle:
+                stat = os.fstat(handle.fileno())
+                raw = handle.read()
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StateError(f"cannot read state {self.path}: {exc.strerror}") from exc
+            raise StateError(f"cannot read state {path}: {exc.strerror or exc}",
+                             hint="check the file's permissions") from exc
         try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise StateCorruptError(f"state {self.path} is not valid JSON ({exc})",
-                                    hint=f"restore {self.backup_path} or push a good copy with `perso state push`") from exc
-        return StateFile.from_dict(data, source=str(self.path))
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            hint = (f"restore {self.backup_path} with `perso state push {self.backup_path} --force`"
+                    if path == self.path else "it cannot be used")
+            raise StateCorruptError(f"state {path} is not valid JSON ({exc}); it may be truncated",
+                                    hint=hint) from exc
+        state = StateFile.from_dict(data, source=str(path))
+        return state, (state.lineage, state.serial, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
     def read(self) -> StateFile:
-        state = self._load()
-        if state is None:
-            state = StateFile(stack=self.stack)
+        loaded = self._load()
+        if loaded is None:
             self._read_version = None
-        else:
-            self._read_version = (state.lineage, state.serial)
+            return StateFile(stack=self.stack)
+        state, self._read_version = loaded
         return state
 
-    def write(self, state: StateFile) -> None:
-        stored = self._load()
-        if stored is not None:
-            if stored.lineage != state.lineage:
+    def write(self, state: StateFile, *, allow_new_lineage: bool = False) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._write_mutex():
+            loaded = self._load()
+            stored, version = loaded if loaded else (None, None)
+            if version != self._read_version:
+                if stored is None:
+                    raise StateConflictError(f"state {self.path} was deleted since it was read; nothing was written",
+                                             hint="run the command again")
+                raise StateConflictError(
+                    f"state {self.path} was changed by someone else (now serial {stored.serial}) since it was "
+                    "read; nothing was overwritten",
+                    hint="run the command again; hold the lock to keep concurrent writers out")
+            if stored is not None and stored.lineage != state.lineage and not allow_new_lineage:
                 raise StaleStateError(
                     f"state {self.path} has lineage {stored.lineage}, not {state.lineage}: it is another state",
                     hint="refusing to overwrite it; check --state, or use `perso state push --force`")
-            if (stored.lineage, stored.serial) != self._read_version:
-                raise StateConflictError(
-                    f"state {self.path} was changed by someone else (serial {stored.serial}) since it was read",
-                    hint="run the command again; hold the lock to avoid concurrent writers")
-        elif self._read_version is not None:
-            raise StateConflictError(f"state {self.path} was deleted since it was read")
-        state.serial = (stored.serial if stored else state.serial) + 1
-        text = json.dumps(state.to_dict(), indent=2, sort_keys=False) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if stored is not None:
-            shutil.copyfile(self.path, self.backup_path)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+            serial = max((stored.serial if stored else 0) + 1, state.serial)
+            text = json.dumps({**state.to_dict(), "serial": serial}, indent=2) + "\n"
+            if stored is not None:
+                self._atomic_write(self.backup_path, self.path.read_bytes())
+            self._atomic_write(self.path, text.encode())
+            stat = self.path.stat()
+        state.serial = serial
+        self._read_version = (state.lineage, serial, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+    def _atomic_write(self, path: Path, data: bytes) -> None:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StateError(f"cannot write {path}: {exc.strerror or exc}; the previous state is unchanged",
+                             hint="check free space and permissions") from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self._read_version = (state.lineage, state.serial)
+        _fsync_dir(path.parent)
 
-    # -- locking --------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _write_mutex(self) -> Iterator[None]:
+        """Serialise check-and-replace across processes (short: held for one write)."""
+        if fcntl is None:
+            yield
+            return
+        fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    def history(self) -> list[StateVersion]:
+        """The local backend keeps the current file and the version before it (`backup`)."""
+        out = []
+        for version_id, path in (("current", self.path), ("backup", self.backup_path)):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            modified = datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="seconds")
+            out.append(StateVersion(version_id, modified, stat.st_size, is_latest=version_id == "current"))
+        return out
+
+    def read_version(self, version_id: str) -> StateFile:
+        paths = {"current": self.path, "backup": self.backup_path}
+        if version_id not in paths:
+            raise StateError(f"the local backend has no version {version_id!r}",
+                             hint=f"it keeps 'current' ({self.path}) and 'backup' ({self.backup_path})")
+        loaded = self._load(paths[version_id])
+        if loaded is None:
+            raise StateError(f"there is no {version_id} state at {paths[version_id]}")
+        return loaded[0]
+
+    # -- locking ----------------------------------------------------------------------------------
     def lock(self, operation: str) -> LockInfo:
         info = LockInfo.new(operation, str(self.path))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            holder = self.lock_info()
-            who = holder.describe() if holder else "an unreadable lock file"
-            raise StateLockedError(
-                f"state {self.path} is locked: {who}", lock=holder,
-                hint=f"wait for it to finish, or if that process is gone: perso state unlock {holder.id if holder else ''}".rstrip(),
-            ) from None
+            raise lock_error(str(self.path), self.lock_info()) from None
+        except OSError as exc:
+            raise StateError(f"cannot create the lock file {self.lock_path}: {exc.strerror or exc}") from exc
         with os.fdopen(fd, "w") as handle:
             json.dump(info.to_dict(), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         return info
+
+    def renew(self, lock_id: str) -> LockInfo:
+        holder = self.lock_info()
+        if holder is None or holder.id != lock_id:
+            raise lock_error(str(self.path), holder) if holder else StateLockedError(
+                f"the lock {lock_id} on {self.path} was released by someone else", lock=None)
+        renewed = holder.renewed()
+        self._atomic_write(self.lock_path, json.dumps(renewed.to_dict()).encode())
+        return renewed
 
     def unlock(self, lock_id: str) -> None:
         holder = self.lock_info()
         if holder is None:
             return
         if holder.id != lock_id:
-            raise StateError(f"state {self.path} is locked by another lock ({holder.describe()}), not {lock_id}")
+            raise StateError(f"state {self.path} is locked by another lock ({holder.describe()}), not {lock_id}",
+                             hint="only the holder's lock id releases it: see `perso state lock-info`")
+        self.lock_path.unlink(missing_ok=True)
+
+    def break_lock(self, seen: LockInfo) -> None:
+        """Remove the lock if it is still the one `seen` (force-unlock)."""
+        holder = self.lock_info()
+        if holder is None:
+            return
+        if holder != seen:
+            raise StateError(f"the lock on {self.path} changed meanwhile: it is now {holder.describe()}",
+                             hint="check `perso state lock-info` again")
         self.lock_path.unlink(missing_ok=True)
 
     def lock_info(self) -> LockInfo | None:
-        try:
-            return LockInfo.from_dict(json.loads(self.lock_path.read_text()))
-        except FileNotFoundError:
-            return None
-        except (ValueError, TypeError):
-            return LockInfo(id="", operation="?", who="unknown (corrupt lock file)", created="?")
+        for attempt in range(5):
+            try:
+                text = self.lock_path.read_text()
+            except FileNotFoundError:
+                return None
+            except OSError as exc:
+                raise StateError(f"cannot read the lock file {self.lock_path}: {exc.strerror or exc}") from exc
+            try:
+                return LockInfo.from_dict(json.loads(text))
+            except (ValueError, TypeError, AttributeError):
+                if attempt < 4:  # being written by its creator right now: look again
+                    time.sleep(0.02)
+        return LockInfo(id="", operation="?", who=f"unknown (unreadable lock file {self.lock_path})", created="?")
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable (POSIX); best effort elsewhere."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
