@@ -20,7 +20,7 @@ os.environ.pop("AWS_PROFILE", None)
 
 
 @pytest.fixture
-def emulator() -> Iterator["object"]:
+def emulator() -> Iterator[object]:
     """A fresh emulator on a free port with instant (but observable) lifecycles."""
     from perso_iac.emulator import EmulatorConfig, EmulatorServer
 
