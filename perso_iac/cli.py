@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -69,7 +70,23 @@ class Options:
     local: bool = False
     state: str | None = None
     debug: bool = False
+    lock_timeout: float = 0.0
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+
+
+class Duration(click.ParamType):
+    """Seconds, or a number with s/m/h: `30`, `90s`, `5m`, `1h`."""
+
+    name = "duration"
+    _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        if isinstance(value, int | float):
+            return float(value)
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(value))
+        if not match:
+            self.fail(f"{value!r} is not a duration (e.g. 30s, 5m, 1h)", param, ctx)
+        return float(match.group(1)) * self._UNITS[match.group(2)]
 
 
 _COMMON = [
@@ -84,6 +101,8 @@ _COMMON = [
                  help="Use the embedded Personalize emulator and local state under .perso/."),
     click.option("--state", default=None, help="State location: a path or s3://bucket/key."),
     click.option("--debug", is_flag=True, default=None, help="Show tracebacks for unexpected errors."),
+    click.option("--lock-timeout", type=Duration(), default=None,
+                 help="How long to wait for a held state lock (e.g. 30s, 5m; default: fail at once)."),
 ]
 
 
@@ -269,7 +288,7 @@ def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "t
     spec = load(opts)
     ws = workspace(opts, spec)
     verb = "destroy" if destroy else "apply"
-    with locked(ws.backend, verb):
+    with locked(ws.backend, verb, timeout=opts.lock_timeout):
         refreshed = refresh_and_plan(ws, destroy=destroy)
         plan: Plan = refreshed.plan
         log.print(render_plan(plan))
@@ -354,7 +373,7 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
         moved += spec_moved(saved, current.digest)
     spec = saved.spec()
     ws = workspace(opts, spec)
-    with locked(ws.backend, "apply"):
+    with locked(ws.backend, "apply", timeout=opts.lock_timeout):
         state = ws.backend.read()
         if not state.serial:
             state.stack = spec.stack
@@ -420,7 +439,7 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
     opts = merged_options(ctx, given)
     spec = load(opts)
     ws = workspace(opts, spec)
-    with locked(ws.backend, "plan", enabled=take_lock):
+    with locked(ws.backend, "plan", enabled=take_lock, timeout=opts.lock_timeout):
         refreshed = refresh_and_plan(ws, destroy=destroy)
     result, backend = refreshed.plan, ws.backend.describe()
     if out_file:
@@ -512,11 +531,13 @@ def schema_command() -> None:
 
 # Commands defined in their own modules; imported last because they build on the helpers above.
 from .cli_import import import_command, output_command  # noqa: E402
+from .cli_state import state_group  # noqa: E402
 from .emulator.command import emulator_command  # noqa: E402
 
 cli.add_command(import_command, "import")
 cli.add_command(output_command, "output")
 cli.add_command(emulator_command, "emulator")
+cli.add_command(state_group, "state")
 
 
 def main() -> None:

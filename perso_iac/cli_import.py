@@ -65,7 +65,7 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
                                   "--generate-spec FILE` to write the spec for you")
         client = personalize_client(opts, spec)
         backend = state_backend(opts, spec)
-        with locked(backend, "import"):
+        with locked(backend, "import", timeout=opts.lock_timeout):
             state = read_state(backend, spec.stack)
             if address in state.resources:
                 raise PersoError(f"{address} is already in the state ({state.resources[address].arn})",
@@ -92,7 +92,7 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
         client = personalize_client(opts, spec)
         discovered = discover_dataset_group(client, group_name)
     backend = state_backend(opts, spec)
-    with locked(backend, "import"):
+    with locked(backend, "import", timeout=opts.lock_timeout):
         state = read_state(backend, spec.stack)
         imported, skipped = import_discovered(client, state, discovered, spec.resources)
         if imported:

@@ -13,7 +13,6 @@ never overwrite a state someone else changed meanwhile.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -36,24 +35,7 @@ from .cli import (  # isort: skip  (cli.py is the owner of the shared building b
 )
 
 
-class Duration(click.ParamType):
-    """Seconds, or a number with s/m/h: `30`, `90s`, `5m`, `1h`."""
-
-    name = "duration"
-    _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        if isinstance(value, int | float):
-            return float(value)
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(value))
-        if not match:
-            self.fail(f"{value!r} is not a duration (e.g. 30s, 5m, 1h)", param, ctx)
-        return float(match.group(1)) * self._UNITS[match.group(2)]
-
-
 def state_options(func: Any) -> Any:
-    func = click.option("--lock-timeout", type=Duration(), default="0",
-                        help="How long to wait for a held state lock (e.g. 30s, 5m; default: fail at once).")(func)
     return common_options(func)
 
 
@@ -96,8 +78,8 @@ class Context:
 
 
 def _context(ctx: click.Context, given: dict[str, Any]) -> Context:
-    lock_timeout = given.pop("lock_timeout", 0.0) or 0.0
-    return Context(merged_options(ctx, given), lock_timeout)
+    opts = merged_options(ctx, given)
+    return Context(opts, opts.lock_timeout)
 
 
 def _resource(state: StateFile, address: str, where: str) -> Any:
