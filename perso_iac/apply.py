@@ -202,16 +202,22 @@ class Applier:
         return message
 
     def _create(self, change: Change, adapter: ResourceType, params: dict[str, Any], tags: dict[str, str]) -> str:
-        try:
-            arn = self._call(adapter.create, self.client, change.name, params, tags)
-        except ClientError as exc:
-            if error_code(exc) != "ResourceAlreadyExistsException":
-                raise wrap_error(exc, operation=f"create {change.type}", address=change.address) from exc
-            # Created by an earlier, interrupted apply (or being deleted): adopt or wait it out.
+        def attempt() -> str | None:
+            try:
+                return self._call(adapter.create, self.client, change.name, params, tags)
+            except ClientError as exc:
+                if error_code(exc) != "ResourceAlreadyExistsException":
+                    raise wrap_error(exc, operation=f"create {change.type}", address=change.address) from exc
+            # Created by an earlier, interrupted apply: adopt it. Not found by name means the old
+            # one is still being deleted (DELETE IN_PROGRESS): wait it out and create again.
             arn = self._call(adapter.find, self.client, change.name, params)
-            if arn is None:
-                raise wrap_error(exc, operation=f"create {change.type}", address=change.address) from exc
-            self.on_event(ApplyEvent(change.address, "progress", "create", f"adopting existing {arn}"))
+            if arn is not None:
+                self.on_event(ApplyEvent(change.address, "progress", "create", f"adopting existing {arn}"))
+            else:
+                self.on_event(ApplyEvent(change.address, "progress", "create", "name still being deleted, waiting"))
+            return arn
+
+        arn = self.waiter.until(attempt, timeout=adapter.delete_timeout, what=f"the name of {change.address} to be free")
         # Record at once: if we are killed while waiting, the next run knows the ARN.
         self._record(change, arn, params, tags, None, status="pending")
         return arn

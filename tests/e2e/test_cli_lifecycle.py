@@ -133,3 +133,17 @@ def _control(endpoint: str, body: dict) -> None:
                                      headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
+
+
+def test_resource_still_being_deleted_outside_perso_is_waited_out_then_recreated(stack):
+    assert stack.perso("apply", "--auto-approve").exit_code == 0
+    client = boto3.client("personalize", endpoint_url=stack.endpoint, region_name="us-east-1")
+    campaign_arn = client.list_campaigns()["campaigns"][0]["campaignArn"]
+    client.delete_campaign(campaignArn=campaign_arn)  # DELETE PENDING: the name is not free yet
+
+    result = stack.perso("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "+ campaign.e2e.main" in result.output
+    assert "name still being deleted, waiting" in result.output
+    assert client.describe_campaign(campaignArn=campaign_arn)["campaign"]["status"] == "ACTIVE"
+    assert stack.perso("plan", "--detailed-exitcode").exit_code == 0
