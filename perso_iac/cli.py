@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape
+from rich.table import Table
 
 from . import __version__
 from .apply import ApplyEvent, StepResult
@@ -243,18 +246,51 @@ def waiter_for(opts: Options) -> Waiter:
 
 
 class Progress:
-    """Apply progress: timestamped lines in CI and logs, coloured lines on a terminal."""
+    """Apply progress. In CI and logs: one timestamped line per event. On a terminal: finished
+    steps scroll by while a live table shows what is in flight, its status and for how long."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
         self.started = time.monotonic()
+        self.active: dict[str, tuple[str, str, float]] = {}  # address -> (step, status, since)
+        self._lock = threading.Lock()
+        self._live = Live(console=console, refresh_per_second=4, transient=True) if console.is_terminal else None
+
+    def __enter__(self) -> Progress:
+        if self._live:
+            self._live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live:
+            self._live.stop()
 
     def __call__(self, event: ApplyEvent) -> None:
-        elapsed = time.monotonic() - self.started
+        with self._lock:
+            now = time.monotonic()
+            if event.kind in ("start", "progress"):
+                step, _, since = self.active.get(event.address, (event.step, "", now))
+                self.active[event.address] = (step, event.message if event.kind == "progress" else "", since)
+            else:
+                self.active.pop(event.address, None)
+            if self._live is None or event.kind not in ("start", "progress"):
+                self._print(event, now)
+            if self._live:
+                self._live.update(self)
+
+    def _print(self, event: ApplyEvent, now: float) -> None:
         style = {"done": "green", "failed": "red", "skipped": "yellow"}.get(event.kind, "cyan")
-        stamp = time.strftime("%H:%M:%S") if not self.console.is_terminal else f"{elapsed:6.1f}s"
+        stamp = f"{now - self.started:6.1f}s" if self._live else time.strftime("%H:%M:%S")
         text = f"{event.kind}: {event.step}" + (f" ({event.message})" if event.message else "")
         self.console.print(f"[dim]{stamp}[/dim] {escape(event.address)}: [{style}]{escape(text)}[/{style}]")
+
+    def __rich__(self) -> Table:
+        """Rendered by the live display on every refresh, so the elapsed times keep counting."""
+        now = time.monotonic()
+        table = Table(box=None, show_header=False, padding=(0, 1))
+        for address, (step, status, since) in sorted(self.active.items()):
+            table.add_row("[cyan]…[/cyan]", escape(address), step, escape(status), f"{now - since:5.0f}s")
+        return table
 
 
 def confirm(console: Console, what: str) -> bool:
@@ -314,7 +350,8 @@ def execute_plan(opts: Options, ws: Workspace, plan: Plan, state: Any, *, fmt: s
                  plan_file: str | None = None) -> None:
     """Apply `plan` to `state` (read under the lock the caller holds) and report the results."""
     try:
-        results = apply_plan(ws, plan, state, waiter=waiter_for(opts), on_event=Progress(log))
+        with Progress(log) as progress:
+            results = apply_plan(ws, plan, state, waiter=waiter_for(opts), on_event=progress)
     except StateError:
         path = save_errored_state(state, Path.cwd())
         error = StateError(
