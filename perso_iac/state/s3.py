@@ -151,7 +151,9 @@ class S3Backend:
             found += [(m, True) for m in page.get("DeleteMarkers", []) if m["Key"] == self.key]
         if all(v.get("VersionId") in (None, "null") for v, _ in found):
             return []  # never versioned: there is only the current object
-        found.sort(key=lambda item: item[0]["LastModified"], reverse=True)
+        # Newest first; S3 lists each key's versions newest first, and the sort keeps that order for
+        # versions written within the same second (LastModified has one-second resolution).
+        found.sort(key=lambda item: (item[0]["LastModified"], bool(item[0].get("IsLatest"))), reverse=True)
         return [StateVersion(v["VersionId"], v["LastModified"].isoformat(timespec="seconds"), v.get("Size", 0),
                              bool(v.get("IsLatest")), deleted=marker) for v, marker in found]
 

@@ -1,15 +1,25 @@
 """One conformance suite that every state backend must pass (Terraform's statemgr TestFull):
-local files, and S3 on moto's server over real HTTP, versioned and unversioned."""
+local files, and S3 on moto's server over real HTTP, versioned and unversioned.
+
+S3 behaviours moto does not reproduce (409 ConditionalRequestConflict, lost responses, cut-short
+downloads, access denied, KMS and region errors) are injected by `FaultProxy`, a plain HTTP proxy
+in front of moto's server: the backend still talks real HTTP, nothing in-process is mocked."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 
-from perso_iac.aws import AwsSettings
+from perso_iac.aws import AwsSettings, make_client
 from perso_iac.errors import (
     StaleStateError,
     StateConflictError,
@@ -17,7 +27,8 @@ from perso_iac.errors import (
     StateError,
     StateLockedError,
 )
-from perso_iac.state.backend import StateBackend, locked
+from perso_iac.state import backend as backend_mod
+from perso_iac.state.backend import LockInfo, StateBackend, locked
 from perso_iac.state.local import LocalBackend
 from perso_iac.state.model import ResourceState, StateFile
 from perso_iac.state.s3 import S3Backend
@@ -26,8 +37,12 @@ Factory = Callable[[], StateBackend]
 
 
 def _s3_factory(endpoint: str, bucket: str) -> Factory:
-    return lambda: S3Backend(stack="test", settings=AwsSettings(region="us-east-1"), bucket=bucket,
-                             key="perso/test.json", endpoint_url=endpoint)
+    """Independent backend instances (each remembers its own reads) sharing one boto3 client,
+    built by perso's own client factory (building one per instance costs ~0.3 s)."""
+    settings = AwsSettings(region="us-east-1")
+    client = make_client("s3", settings, endpoint_url=endpoint)
+    return lambda: S3Backend(stack="test", settings=settings, bucket=bucket, key="perso/test.json",
+                             endpoint_url=endpoint, client=client)
 
 
 @pytest.fixture(params=["local", "s3", "s3-versioned"])
@@ -181,3 +196,427 @@ def test_s3_history_lists_versions_and_an_old_one_can_be_read_back(s3_endpoint, 
     assert len(versions) == 2 and versions[0].is_latest
     oldest = backend.read_version(versions[-1].version_id)
     assert oldest.serial == 1 and set(oldest.resources) == {"dataset_group.g"}
+
+
+# -- more of the contract -----------------------------------------------------------------------------
+
+def test_two_first_writers_of_a_new_state_conflict(make):
+    a, b = make(), make()
+    state_a, state_b = a.read(), b.read()
+    a.write(_with_resource(state_a, "dataset_group.a"))
+    with pytest.raises(StateConflictError):
+        b.write(_with_resource(state_b, "dataset_group.b"))
+    stored = make().read()
+    assert stored.lineage == state_a.lineage and set(stored.resources) == {"dataset_group.a"}
+
+
+def test_a_backend_that_never_read_cannot_overwrite(make):
+    first = make()
+    first.write(_with_resource(first.read()))
+    with pytest.raises(StateConflictError):
+        make().write(_with_resource(StateFile(stack="test", lineage=first.read().lineage), "dataset_group.x"))
+    assert "dataset_group.x" not in make().read().resources
+
+
+def test_concurrent_writers_exactly_one_wins(make):
+    seed = make()
+    seed.write(_with_resource(seed.read()))
+    count = 8
+    barrier = threading.Barrier(count)
+    outcomes: list[str] = []
+
+    def writer(i: int) -> None:
+        backend = make()
+        state = backend.read()
+        barrier.wait()
+        try:
+            backend.write(_with_resource(state, f"dataset_group.w{i}"))
+            outcomes.append(f"dataset_group.w{i}")
+        except StateConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [o for o in outcomes if o != "conflict"]
+    assert len(winners) == 1 and outcomes.count("conflict") == count - 1
+    stored = make().read()
+    assert stored.serial == 2 and set(stored.resources) == {"dataset_group.g", winners[0]}
+
+
+def test_serial_never_goes_down_and_a_pushed_serial_is_kept(make):
+    backend = make()
+    state = _with_resource(backend.read())
+    state.serial = 41                       # e.g. migrated from another backend
+    backend.write(state)
+    assert state.serial == 41 and make().read().serial == 41
+    backend.write(state)
+    assert state.serial == 42
+
+
+def test_a_new_lineage_replaces_the_state_only_when_allowed(make):
+    backend = make()
+    backend.write(_with_resource(backend.read()))
+    foreign = _with_resource(StateFile(stack="test"), "dataset_group.foreign")
+    with pytest.raises(StaleStateError):
+        backend.write(foreign)
+    backend.write(foreign, allow_new_lineage=True)
+    stored = make().read()
+    assert stored.lineage == foreign.lineage and set(stored.resources) == {"dataset_group.foreign"}
+    assert stored.serial == 2
+
+
+def test_corrupted_state_is_never_made_worse(make):
+    backend = make()
+    backend.write(_with_resource(backend.read()))
+    garbage = b'{"version": 1, "stack": "te'
+    _store_raw(backend, garbage)
+    other = make()
+    with pytest.raises(StateCorruptError):
+        other.read()
+    with pytest.raises(StateError):
+        other.write(_with_resource(StateFile(stack="test")))
+    assert _load_raw(backend) == garbage
+
+
+def test_unlock_without_a_lock_is_a_no_op_and_a_released_lock_can_be_taken_again(make):
+    make().unlock("whatever")
+    first = make().lock("apply")
+    make().unlock(first.id)
+    second = make().lock("apply")
+    assert second.id != first.id
+    make().unlock(second.id)
+
+
+def test_lock_records_who_where_and_its_lease(make, monkeypatch):
+    monkeypatch.setenv("GITHUB_SERVER_URL", "https://github.com")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/recs")
+    monkeypatch.setenv("GITHUB_RUN_ID", "42")
+    backend = make()
+    lock = backend.lock("apply")
+    seen = make().lock_info()
+    assert seen == lock
+    assert seen.info["pid"] and seen.info["host"] and seen.who and seen.created
+    assert seen.info["ci_run_url"] == "https://github.com/acme/recs/actions/runs/42"
+    assert seen.lease_seconds > 0 and seen.expires > seen.created and not seen.abandoned()
+    with pytest.raises(StateLockedError) as info:
+        make().lock("plan")
+    assert "actions/runs/42" in info.value.message
+    backend.unlock(lock.id)
+
+
+def test_renewing_extends_the_lease_of_the_holder_only(make, monkeypatch):
+    backend = make()
+    lock = backend.lock("apply")
+    later = datetime.now(UTC) + timedelta(seconds=120)
+    monkeypatch.setattr(backend_mod, "_now", lambda: later)
+    renewed = backend.renew(lock.id)
+    assert renewed.id == lock.id and renewed.expires > lock.expires
+    assert make().lock_info().expires == renewed.expires
+    with pytest.raises(StateLockedError):
+        make().renew("not-the-holder")
+    backend.unlock(lock.id)
+    with pytest.raises(StateLockedError):
+        backend.renew(lock.id)
+
+
+def test_an_expired_lease_is_reported_and_broken_only_on_request(make, monkeypatch):
+    lock = make().lock("apply")
+    later = datetime.now(UTC) + timedelta(seconds=lock.lease_seconds + 5)
+    monkeypatch.setattr(backend_mod, "_now", lambda: later)
+    with pytest.raises(StateLockedError) as info:
+        make().lock("apply")  # never taken over silently
+    assert "lease expired" in info.value.message and f"perso state unlock {lock.id}" in info.value.hint
+    seen = make().lock_info()
+    assert seen.abandoned()
+    make().break_lock(seen)
+    assert make().lock_info() is None
+    make().unlock(make().lock("apply").id)
+
+
+def test_break_lock_refuses_a_lock_that_changed_since_it_was_seen(make):
+    first = make().lock("apply")
+    seen = make().lock_info()
+    make().unlock(first.id)
+    second = make().lock("apply")
+    with pytest.raises(StateError):
+        make().break_lock(seen)
+    assert make().lock_info().id == second.id
+    make().unlock(second.id)
+
+
+def test_an_unreadable_lock_is_held_and_named_and_can_be_forced(make):
+    backend = make()
+    _store_raw(backend, b"not json", lock=True)
+    with pytest.raises(StateLockedError) as info:
+        make().lock("apply")
+    assert "unreadable" in info.value.message and "--force" in info.value.hint
+    with pytest.raises(StateError):
+        make().unlock("some-id")
+    seen = make().lock_info()
+    assert seen.id == ""
+    make().break_lock(seen)
+    make().unlock(make().lock("apply").id)
+
+
+def test_locked_releases_the_lock_after_an_error(make):
+    backend = make()
+    with pytest.raises(RuntimeError), locked(backend, "apply"):
+        assert make().lock_info() is not None
+        raise RuntimeError("boom")
+    assert make().lock_info() is None
+
+
+def _store_raw(backend: StateBackend, data: bytes, *, lock: bool = False) -> None:
+    if isinstance(backend, LocalBackend):
+        (backend.lock_path if lock else backend.path).write_bytes(data)
+    else:
+        backend.client.put_object(Bucket=backend.bucket, Key=backend.lock_key if lock else backend.key, Body=data)
+
+
+def _load_raw(backend: StateBackend) -> bytes:
+    if isinstance(backend, LocalBackend):
+        return backend.path.read_bytes()
+    return backend.client.get_object(Bucket=backend.bucket, Key=backend.key)["Body"].read()
+
+
+# -- S3 faults moto does not produce, injected over HTTP ----------------------------------------------
+
+@dataclass
+class Fault:
+    method: str
+    key: str                      # the object key the request is for (path suffix)
+    status: int
+    code: str
+    times: int = 1
+    conditional_only: bool = False
+    forward_first: bool = False   # let the request land, then answer with the error (a lost response)
+    truncate: bool = False        # forward and cut the body short
+    headers: dict | None = None
+
+
+class FaultProxy:
+    """An HTTP proxy in front of moto's server that answers chosen requests with S3 errors."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = urlsplit(upstream)
+        self.faults: list[Fault] = []
+        self.hits: list[tuple[str, str, int]] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _handle(self) -> None:
+                proxy.handle(self)
+
+            do_GET = do_PUT = do_DELETE = do_HEAD = do_POST = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def fail(self, **kwargs: object) -> Fault:
+        fault = Fault(**kwargs)  # type: ignore[arg-type]
+        self.faults.append(fault)
+        return fault
+
+    def _match(self, req: BaseHTTPRequestHandler) -> Fault | None:
+        path = urlsplit(req.path).path
+        for fault in self.faults:
+            if fault.times > 0 and req.command == fault.method and path.endswith("/" + fault.key):
+                if fault.conditional_only and not (req.headers.get("If-Match") or req.headers.get("If-None-Match")):
+                    continue
+                fault.times -= 1
+                return fault
+        return None
+
+    def _forward(self, req: BaseHTTPRequestHandler, body: bytes) -> tuple[int, list, bytes]:
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=30)
+        headers = {k: v for k, v in req.headers.items() if k.lower() not in ("connection", "keep-alive")}
+        conn.request(req.command, req.path, body=body or None, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, resp.getheaders(), data
+
+    def handle(self, req: BaseHTTPRequestHandler) -> None:
+        body = req.rfile.read(int(req.headers.get("Content-Length") or 0))
+        fault = self._match(req)
+        if fault is None or fault.forward_first or fault.truncate:
+            status, headers, data = self._forward(req, body)
+        if fault is not None and fault.truncate:
+            req.send_response(status)
+            for name, value in headers:
+                if name.lower() not in ("transfer-encoding", "connection"):
+                    req.send_header(name, value)
+            req.send_header("Connection", "close")
+            req.end_headers()
+            req.wfile.write(data[: len(data) // 2])
+            req.close_connection = True
+            return
+        if fault is not None:
+            status, data = fault.status, (
+                f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{fault.code}</Code>'
+                f"<Message>injected {fault.code}</Message></Error>").encode()
+            headers = [("Content-Type", "application/xml"), *(fault.headers or {}).items()]
+            if req.command == "HEAD":
+                data = b""
+        self.hits.append((req.command, urlsplit(req.path).path, status))
+        req.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                req.send_header(name, value)
+        req.send_header("Content-Length", str(len(data)))
+        req.end_headers()
+        if req.command != "HEAD":
+            req.wfile.write(data)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy(s3_endpoint):
+    p = FaultProxy(s3_endpoint)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def via_proxy(proxy, s3_bucket) -> Factory:
+    return _s3_factory(proxy.url, s3_bucket)
+
+
+KEY, LOCK_KEY = "perso/test.json", "perso/test.json.lock"
+
+
+def test_s3_a_409_conditional_conflict_is_retried_then_succeeds(proxy, via_proxy):
+    backend = via_proxy()
+    state = _with_resource(backend.read())
+    proxy.fail(method="PUT", key=KEY, status=409, code="ConditionalRequestConflict", times=2, conditional_only=True)
+    backend.write(state)
+    assert state.serial == 1 and via_proxy().read().serial == 1
+    assert [h[2] for h in proxy.hits if h[0] == "PUT"][:3] == [409, 409, 200]
+
+
+def test_s3_a_persistent_409_is_a_conflict_never_an_overwrite(proxy, via_proxy):
+    backend = via_proxy()
+    state = _with_resource(backend.read())
+    proxy.fail(method="PUT", key=KEY, status=409, code="ConditionalRequestConflict", times=50, conditional_only=True)
+    with pytest.raises(StateConflictError):
+        backend.write(state)
+    assert via_proxy().read().serial == 0
+
+
+def test_s3_a_409_on_the_lock_is_retried(proxy, via_proxy):
+    proxy.fail(method="PUT", key=LOCK_KEY, status=409, code="ConditionalRequestConflict", times=1)
+    lock = via_proxy().lock("apply")
+    assert via_proxy().lock_info().id == lock.id
+
+
+def test_s3_a_lost_response_to_our_own_write_is_recognised(proxy, via_proxy):
+    """The write lands, the response is lost (500), botocore retries, S3 says 412: it was ours."""
+    backend = via_proxy()
+    state = _with_resource(backend.read())
+    backend.write(state)
+    proxy.fail(method="PUT", key=KEY, status=500, code="InternalError", forward_first=True)
+    backend.write(_with_resource(state, "dataset_group.h"))
+    assert state.serial == 2
+    backend.write(state)  # and the ETag we kept is the stored one
+    assert via_proxy().read().serial == 3
+
+
+def test_s3_a_lost_response_to_our_own_lock_is_recognised(proxy, via_proxy):
+    proxy.fail(method="PUT", key=LOCK_KEY, status=500, code="InternalError", forward_first=True)
+    backend = via_proxy()
+    lock = backend.lock("apply")
+    backend.unlock(lock.id)
+    assert via_proxy().lock_info() is None
+
+
+def test_s3_a_cut_short_download_is_an_error_not_a_corrupt_state(proxy, via_proxy):
+    backend = via_proxy()
+    backend.write(_with_resource(backend.read()))
+    proxy.fail(method="GET", key=KEY, status=200, code="", truncate=True)
+    with pytest.raises(StateError) as info:
+        via_proxy().read()
+    assert not isinstance(info.value, StateCorruptError) and "cut short" in info.value.message
+
+
+@pytest.mark.parametrize(("status", "code", "headers", "expect_message", "expect_hint"), [
+    (403, "AccessDenied", None, "access denied", "s3:PutObject"),
+    (400, "KMS.NotFoundException", None, "KMS.NotFoundException", "kms:Decrypt"),
+    (403, "AccessDenied", None, "access denied", "s3:GetObject"),
+    (301, "PermanentRedirect", {"x-amz-bucket-region": "eu-west-1"}, "eu-west-1", "backend.s3.region"),
+    (400, "AuthorizationHeaderMalformed", {"x-amz-bucket-region": "eu-west-1"}, "eu-west-1", "region"),
+    (404, "NoSuchBucket", None, "does not exist", "create the bucket"),
+])
+def test_s3_access_kms_and_region_errors_are_explained(proxy, via_proxy, status, code, headers, expect_message,
+                                                        expect_hint):
+    proxy.fail(method="GET", key=KEY, status=status, code=code, headers=headers, times=20)
+    with pytest.raises(StateError) as info:
+        via_proxy().read()
+    assert expect_message in info.value.message and expect_hint in (info.value.hint or "")
+
+
+def test_s3_a_kms_error_on_write_leaves_the_state_as_it_was(proxy, via_proxy):
+    backend = via_proxy()
+    state = _with_resource(backend.read())
+    backend.write(state)
+    proxy.fail(method="PUT", key=KEY, status=400, code="KMS.DisabledException", times=20)
+    with pytest.raises(StateError) as info:
+        backend.write(_with_resource(state, "dataset_group.h"))
+    assert "KMS" in info.value.message and "enabled" in info.value.hint
+    assert state.serial == 1 and set(via_proxy().read().resources) == {"dataset_group.g"}
+
+
+def test_s3_sse_kms_when_a_key_is_given(s3_endpoint, s3_bucket):
+    kms = boto3.client("kms", endpoint_url=s3_endpoint, region_name="us-east-1")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    backend = S3Backend(stack="test", settings=AwsSettings(region="us-east-1"), bucket=s3_bucket, key=KEY,
+                        endpoint_url=s3_endpoint, kms_key_id=key_id)
+    backend.write(_with_resource(backend.read()))
+    lock = backend.lock("apply")
+    for key in (KEY, LOCK_KEY):
+        head = backend.client.head_object(Bucket=s3_bucket, Key=key)
+        assert head["ServerSideEncryption"] == "aws:kms" and key_id in head["SSEKMSKeyId"]
+    backend.unlock(lock.id)
+
+
+def test_s3_a_state_altered_behind_its_checksum_is_corrupt(s3_endpoint, s3_bucket):
+    backend = _s3_factory(s3_endpoint, s3_bucket)()
+    backend.write(_with_resource(backend.read()))
+    head = backend.client.head_object(Bucket=s3_bucket, Key=KEY)
+    altered = json.dumps({**json.loads(_load_raw(backend)), "serial": 99}).encode()
+    backend.client.put_object(Bucket=s3_bucket, Key=KEY, Body=altered, Metadata=head["Metadata"])
+    with pytest.raises(StateCorruptError) as info:
+        _s3_factory(s3_endpoint, s3_bucket)().read()
+    assert "checksum" in info.value.message and "perso state history" in info.value.hint
+
+
+def test_s3_history_marks_deletions_and_unversioned_buckets_have_none(s3_endpoint, s3_bucket):
+    backend = _s3_factory(s3_endpoint, s3_bucket)()
+    backend.write(_with_resource(backend.read()))
+    assert backend.history() == []
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    s3.put_bucket_versioning(Bucket=s3_bucket, VersioningConfiguration={"Status": "Enabled"})
+    fresh = _s3_factory(s3_endpoint, s3_bucket)()
+    fresh.write(_with_resource(fresh.read(), "dataset_group.h"))
+    s3.delete_object(Bucket=s3_bucket, Key=KEY)
+    versions = _s3_factory(s3_endpoint, s3_bucket)().history()
+    assert versions[0].deleted and versions[0].is_latest and len(versions) == 3
+    assert fresh.read_version(versions[1].version_id).serial == 2
+
+
+def test_lock_info_round_trips_unknown_fields_safely():
+    info = LockInfo.new("apply", "x")
+    data = {**info.to_dict(), "future_field": 1}
+    assert LockInfo.from_dict(data) == info
+    assert replace(info, expires="").expired() is False
