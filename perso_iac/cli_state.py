@@ -211,17 +211,18 @@ def load_state_file(path: str) -> StateFile:
 
 
 @state_group.command("push")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("state_file", metavar="FILE", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True,
-              help="Overwrite even a state with another lineage or a serial that is not lower.")
+              help="Overwrite even a state with another lineage or a serial that is not higher.")
 @state_options
 @click.pass_context
 @handle_errors
-def push_command(ctx: click.Context, file: str, force: bool, **given: Any) -> None:
+def push_command(ctx: click.Context, state_file: str, force: bool, **given: Any) -> None:
     """Replace the stored state with FILE (e.g. errored.perso-state.json after a failed apply, or
     a version pulled for recovery). Refuses another lineage, or a serial not higher than the
     stored one, unless --force."""
     c = _context(ctx, given)
+    file = state_file
     pushed = load_state_file(file)
     if c.spec is not None and pushed.stack != c.spec.stack and not force:
         raise StaleStateError(f"{file} is the state of stack '{pushed.stack}', not '{c.spec.stack}'",
