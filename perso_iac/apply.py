@@ -207,6 +207,7 @@ class Applier:
                 return self._call(adapter.create, self.client, change.name, params, tags)
             except ClientError as exc:
                 if error_code(exc) != "ResourceAlreadyExistsException":
+                    self._forget(change.address)  # AWS answered: nothing was created
                     raise wrap_error(exc, operation=f"create {change.type}", address=change.address) from exc
             # Created by an earlier, interrupted apply: adopt it. Not found by name means the old
             # one is still being deleted (DELETE IN_PROGRESS): wait it out and create again.
@@ -217,6 +218,9 @@ class Applier:
                 self.on_event(ApplyEvent(change.address, "progress", "create", "name still being deleted, waiting"))
             return arn
 
+        # Journal the attempt first: if we are killed after AWS created it but before we learn its
+        # ARN, the next run finds it by name and knows it is ours to adopt.
+        self._record(change, "", params, tags, None, status="creating")
         arn = self.waiter.until(attempt, timeout=adapter.delete_timeout, what=f"the name of {change.address} to be free")
         # Record at once: if we are killed while waiting, the next run knows the ARN.
         self._record(change, arn, params, tags, None, status="pending")

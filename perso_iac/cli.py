@@ -28,7 +28,7 @@ from . import __version__
 from .apply import ApplyEvent, StepResult
 from .aws import AwsSettings, make_client
 from .drift import baseline_lines, detect_drift, load_ignore
-from .engine import Workspace, apply_plan, refresh_and_plan
+from .engine import Workspace, apply_plan, conflicts_error, refresh_and_plan
 from .errors import ApplyError, PersoError, SpecValidationError, StateError
 from .observe import observe
 from .plan import Plan
@@ -328,6 +328,9 @@ def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "t
         refreshed = refresh_and_plan(ws, destroy=destroy)
         plan: Plan = refreshed.plan
         log.print(render_plan(plan))
+        conflict = conflicts_error(plan)
+        if conflict is not None:
+            raise conflict
         if not plan.actionable:
             report_apply(opts, fmt, ws, plan, [])
             return
@@ -424,6 +427,9 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
         log.print(f"Applying the saved plan {escape(plan_file)} (state serial {plan.serial}, "
                   f"{escape(ws.backend.describe())}).")
         log.print(render_plan(plan))
+        conflict = conflicts_error(plan)
+        if conflict is not None:
+            raise conflict
         if not plan.actionable:
             report_apply(opts, fmt, ws, plan, [], plan_file=plan_file)
             return
@@ -479,13 +485,16 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
     with locked(ws.backend, "plan", enabled=take_lock, timeout=opts.lock_timeout):
         refreshed = refresh_and_plan(ws, destroy=destroy)
     result, backend = refreshed.plan, ws.backend.describe()
-    if out_file:
+    conflict = conflicts_error(result)
+    if out_file and conflict is None:
         document = build_document(result, spec, refreshed.observed, plan_origin(opts, spec, ws),
                                   report=plan_report(result, backend=backend),
                                   created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         save_plan_file(out_file, document)
     emit(opts, fmt, text=lambda: render_plan(result), document=lambda: plan_report(result, backend=backend),
          markdown=lambda: plan_markdown(result, backend=backend, link=ci_run_url()))
+    if conflict is not None:
+        raise conflict
     if out_file:
         console_for(opts, stderr=fmt != "text").print(
             f"\nSaved the plan to {escape(out_file)}; apply exactly it with: perso apply {escape(out_file)}")

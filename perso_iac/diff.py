@@ -98,10 +98,19 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
                 is_intent=adapter.is_intent)
 
     if obs is None or obs.phase is Phase.GONE or obs.phase is Phase.DELETING:
-        return Change(action=Action.CREATE, reason=Reason.MISSING_REMOTELY if prior else Reason.NEW, **base)
+        missing = prior is not None and bool(prior.arn)
+        return Change(action=Action.CREATE, reason=Reason.MISSING_REMOTELY if missing else Reason.NEW, **base)
 
+    creating = prior is not None and prior.status == "creating"
+    if prior is None and not adapter.is_intent:
+        # Someone else's resource (or a lost state): taking it over silently would let a later
+        # destroy delete it. Terraform's answer, and ours: import it explicitly.
+        return Change(action=Action.CREATE, reason=Reason.ALREADY_EXISTS, arn=obs.arn, conflict=True,
+                      detail=f"perso import {spec.address} {obs.arn}", **base)
     before = adapter.align_observed(obs.params, desired)
-    base.update(arn=obs.arn, before=before, tags_before=dict(prior.tags) if prior else None, adopt=prior is None)
+    adopt = prior is None or creating  # intents are harmless to adopt: they cannot be deleted
+    base.update(arn=obs.arn, before=before, tags_before=dict(prior.tags) if prior and not creating else None,
+                adopt=adopt)
     if obs.phase is Phase.FAILED:
         return Change(action=Action.REPLACE, reason=Reason.FAILED_REMOTELY,
                       detail=obs.failure_reason or "", **base)
@@ -125,8 +134,9 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
     if fixed:
         return Change(action=Action.REPLACE, reason=Reason.CANNOT_UPDATE, changed_paths=tuple(paths),
                       replace_paths=fixed, **base)
+    known_tags = base["tags_before"]
     tags_differ = adapter.taggable and not _ignored("tags", ignore) and (
-        (prior is None and bool(spec.tags)) or (prior is not None and dict(prior.tags) != dict(spec.tags)))
+        (known_tags is None and bool(spec.tags)) or (known_tags is not None and dict(known_tags) != dict(spec.tags)))
     if tags_differ:
         paths.append("tags")
     if paths:

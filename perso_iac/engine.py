@@ -8,7 +8,7 @@ from typing import Any
 
 from .apply import Applier, ApplyEvent, StepResult
 from .diff import make_plan
-from .errors import StateError
+from .errors import PlanError, StateError
 from .observe import observe
 from .plan import Plan
 from .resources.base import Observed, ResourceType
@@ -58,6 +58,19 @@ def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
     return Refreshed(plan=plan, state=state, observed=observed)
 
 
+def conflicts_error(plan: Plan) -> PlanError | None:
+    """The error for a plan that would create resources whose names are already taken."""
+    if not plan.conflicts:
+        return None
+    lines = "; ".join(f"{c.address} ({c.arn})" for c in plan.conflicts)
+    commands = " && ".join(c.detail for c in plan.conflicts)
+    return PlanError(
+        f"{len(plan.conflicts)} resource(s) of the spec already exist in AWS but perso does not manage them: {lines}",
+        hint=f"adopt them into the state first: {commands} (or `perso import --dataset-group NAME`), "
+             "or give them other names in the spec",
+    )
+
+
 def apply_plan(
     ws: Workspace,
     plan: Plan,
@@ -67,6 +80,9 @@ def apply_plan(
     on_event: Callable[[ApplyEvent], None] = lambda event: None,
 ) -> list[StepResult]:
     """Carry out `plan`, saving `state` through the backend after every step."""
+    error = conflicts_error(plan)
+    if error is not None:
+        raise error
     applier = Applier(ws.client, ws.backend, state, ws.adapters, waiter=waiter,
                       parallelism=ws.parallelism, on_event=on_event)
     return applier.apply(plan)

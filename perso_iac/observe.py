@@ -38,11 +38,11 @@ def observe(
             raise wrap_error(exc, operation=f"read {type_name}", address=address) from exc
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        known = {a: pool.submit(read, a, r.type, r.arn) for a, r in state.resources.items()}
+        known = {a: pool.submit(read, a, r.type, r.arn) for a, r in state.resources.items() if r.arn}
         for address, future in known.items():
             observed[address] = future.result()
 
-        unknown = {a: r for a, r in resources.items() if a not in state.resources}
+        unknown = {a: r for a, r in resources.items() if a not in known}
         if not unknown:
             return observed
 

@@ -43,6 +43,7 @@ class Reason(Enum):
     DEPENDENCY_REPLACED = "replace_because_dependency_replaced" # AWS refuses to delete the parent otherwise
     TRIGGERED = "replace_triggered_by"                          # an intent's trigger changed (new data → retrain)
     FAILED_REMOTELY = "replace_because_failed"                  # CREATE FAILED in AWS
+    ALREADY_EXISTS = "create_conflicts_with_existing"            # name taken by a resource perso does not manage
     REMOVED_FROM_SPEC = "delete_because_no_resource_config"
     DESTROY = "delete_because_destroy"
 
@@ -66,7 +67,8 @@ class Change:
     triggers: tuple[Ref, ...] = ()
     is_intent: bool = False
     pending: bool = False       # exists but still settling (a killed apply): apply waits for it
-    adopt: bool = False         # exists in AWS under this name but not in state: apply records it
+    adopt: bool = False         # created by an interrupted apply of ours, found by name: apply records it
+    conflict: bool = False      # exists in AWS under this name but perso never managed it: import it first
     gone: bool = False          # DELETE of something already gone: apply only forgets it
     detail: str = ""            # e.g. the failureReason behind a replacement
 
@@ -99,6 +101,10 @@ class Plan:
     @property
     def actionable(self) -> list[Change]:
         return [c for c in self.changes if c.action is not Action.NOOP or c.pending or c.adopt or c.gone]
+
+    @property
+    def conflicts(self) -> list[Change]:
+        return [c for c in self.changes if c.conflict]
 
     def has_changes(self) -> bool:
         return any(c.action is not Action.NOOP for c in self.changes)

@@ -29,6 +29,8 @@ _REASONS = {
     Reason.DEPENDENCY_REPLACED: "AWS requires it gone before its parent is replaced: {detail}",
     Reason.TRIGGERED: "its trigger changed: {detail}",
     Reason.FAILED_REMOTELY: "it is in a failed state in AWS: {detail}",
+    Reason.ALREADY_EXISTS: "a resource with this name already exists in AWS and perso does not manage it; "
+                           "adopt it with `{detail}` (or give this one another name)",
     Reason.REMOVED_FROM_SPEC: "it is no longer in the spec",
     Reason.DESTROY: "destroy was requested",
 }
@@ -62,6 +64,10 @@ def describe_change(change: Change) -> str:
         verb = _INTENT_VERB[change.action]
     elif change.action is Action.NOOP:
         verb = "is being adopted" if change.adopt else "is still settling; apply will wait for it"
+    elif change.conflict:
+        verb = "cannot be created"
+    elif change.adopt:
+        verb = "is being adopted and " + _VERB[change.action].removeprefix("will be ")
     else:
         verb = _VERB[change.action]
     reason = _REASONS.get(change.reason, "")

@@ -23,8 +23,9 @@ class ResourceState:
     outputs: dict[str, Any] = field(default_factory=dict)  # e.g. trackingId, latestActiveVersionArn
     depends_on: list[str] = field(default_factory=list)    # kept so deletes are ordered after the spec is gone
     triggers: dict[str, Any] = field(default_factory=dict) # resolved trigger values at the last create
-    # "pending": the create call returned but the resource had not settled when this was written
-    # (a killed apply); "ready": settled. The next plan re-reads AWS either way.
+    # "creating": written just before the create call, with no ARN yet, so that a resource a killed
+    # apply created is adopted by name on the next run (and only then: anything else found by name
+    # is someone else's, to be imported explicitly); "pending": created, not yet settled; "ready".
     status: str = "ready"
 
     def to_dict(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 
 EXPECTED = {
@@ -97,26 +99,45 @@ def test_failed_resource_reports_reason_skips_dependents_and_next_apply_converge
 
 
 def test_resource_created_before_a_crash_is_adopted_not_duplicated(stack):
-    # An apply killed right after CreateDatasetGroup returned, before it could write state.
+    # An apply killed right after CreateDatasetGroup returned, before it learnt the ARN: the state
+    # holds only the journal entry written before the call.
+    journal = {"address": "dataset_group.e2e", "type": "dataset_group", "name": "e2e", "arn": "",
+               "status": "creating", "tags": {"team": "recs"}}
+    stack.state_path.write_text(json.dumps({"version": 1, "stack": "e2e", "lineage": "crashed-run", "serial": 1,
+                                            "resources": [journal], "outputs": {}}))
     client = boto3.client("personalize", endpoint_url=stack.endpoint, region_name="us-east-1")
-    client.create_dataset_group(name="e2e")
+    client.create_dataset_group(name="e2e", tags=[{"tagKey": "team", "tagValue": "recs"}])
     plan = stack.perso("plan")
-    assert "dataset_group.e2e is being adopted" in plan.output or "~ dataset_group.e2e" in plan.output
+    assert "dataset_group.e2e is being adopted" in plan.output
     assert stack.perso("apply", "--auto-approve").exit_code == 0
     assert len(client.list_dataset_groups()["datasetGroups"]) == 1
     assert stack.perso("plan", "--detailed-exitcode").exit_code == 0
 
 
-def test_state_lost_mid_apply_reapply_converges_without_duplicates(stack):
+def test_existing_resource_perso_never_managed_is_not_taken_over(stack):
+    client = boto3.client("personalize", endpoint_url=stack.endpoint, region_name="us-east-1")
+    arn = client.create_dataset_group(name="e2e")["datasetGroupArn"]
+    plan = stack.perso("plan")
+    assert plan.exit_code == 1
+    assert "dataset_group.e2e cannot be created" in plan.output
+    assert f"perso import dataset_group.e2e {arn}" in plan.output
+    apply = stack.perso("apply", "--auto-approve")
+    assert apply.exit_code == 1 and "already exist in AWS" in apply.output
+    assert not stack.state_path.exists() or stack.addresses() == set()
+
+
+def test_lost_state_is_recovered_by_importing_not_by_duplicating(stack):
     assert stack.perso("apply", "--auto-approve").exit_code == 0
-    stack.state_path.unlink()  # the worst case: every state write was lost
-    result = stack.perso("apply", "--auto-approve")
-    assert result.exit_code == 0, result.output
+    stack.state_path.unlink()  # the worst case: the state is gone
+    plan = stack.perso("plan")
+    assert plan.exit_code == 1 and "perso import" in plan.output
+
+    imported = stack.perso("import", "--dataset-group", "e2e")
+    assert imported.exit_code == 0, imported.output
     assert stack.addresses() == EXPECTED
+    assert stack.perso("plan", "--detailed-exitcode").exit_code == 0
     client = boto3.client("personalize", endpoint_url=stack.endpoint, region_name="us-east-1")
     assert len(client.list_campaigns()["campaigns"]) == 1
-    assert len(client.list_solutions()["solutions"]) == 1
-    assert stack.perso("plan", "--detailed-exitcode").exit_code == 0
 
 
 def test_apply_without_a_terminal_refuses_to_proceed_unapproved(stack):

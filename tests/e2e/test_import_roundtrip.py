@@ -76,16 +76,17 @@ def test_import_then_plan_shows_no_changes(group, build, personalize, tmp_path):
     assert changes(plan_for(personalize, spec, state)) == {}
 
 
-def test_import_without_state_plans_adoption_not_creation(personalize, tmp_path):
-    """Before import, the resources are found by name: the plan adopts them instead of failing
-    on ResourceAlreadyExistsException at apply time."""
+def test_without_import_the_plan_points_to_import_instead_of_failing_at_apply(personalize, tmp_path):
+    """Before import, the resources are found by name: the plan names each conflict and the
+    `perso import` command that adopts it, rather than failing on ResourceAlreadyExistsException."""
     build_account(personalize)
     spec_file = tmp_path / "perso.yaml"
     spec_file.write_text(generate_spec(discover_dataset_group(personalize, "legacy")))
     spec = load_spec(spec_file, environ={})
     plan = plan_for(personalize, spec, StateFile(stack=spec.stack))
-    creates = [c.address for c in plan.changes if c.action is Action.CREATE and not c.is_intent]
-    assert creates == []
+    conflicts = {c.address for c in plan.conflicts}
+    assert conflicts == {a for a, r in spec.resources.items() if r.type not in ("dataset_import", "solution_version")}
+    assert all(c.detail.startswith(f"perso import {c.address} arn:aws:personalize:") for c in plan.conflicts)
 
 
 def test_ecommerce_example_applies_replans_clean_and_destroys(personalize):

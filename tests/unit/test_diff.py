@@ -201,9 +201,22 @@ def test_diff_pending_resource_is_a_noop_that_apply_waits_for():
     assert change.action is Action.NOOP and change.pending
 
 
-def test_diff_resource_found_by_name_but_not_in_state_is_adopted():
+def test_diff_resource_found_by_name_but_never_managed_is_a_conflict_pointing_to_import():
     change = plan_for([GROUP], [], {"dataset_group.ml": LIVE_GROUP}).by_address()["dataset_group.ml"]
-    assert change.action is Action.NOOP and change.adopt and change.arn == DSG
+    assert change.conflict and change.reason is Reason.ALREADY_EXISTS
+    assert change.detail == f"perso import dataset_group.ml {DSG}"
+
+
+def test_diff_resource_created_by_an_interrupted_apply_is_adopted():
+    journal = ResourceState(address="dataset_group.ml", type="dataset_group", name="ml", arn="", status="creating")
+    change = plan_for([GROUP], [journal], {"dataset_group.ml": LIVE_GROUP}).by_address()["dataset_group.ml"]
+    assert change.action is Action.NOOP and change.adopt and not change.conflict and change.arn == DSG
+
+
+def test_diff_training_run_found_without_state_is_adopted_not_repeated():
+    change = plan_for([GROUP, SOLUTION, VERSION], [], {"solution_version.ml.up": LIVE_VERSION}).by_address()[
+        "solution_version.ml.up"]
+    assert not change.conflict and change.adopt
 
 
 def test_diff_destroy_deletes_everything_in_state():
