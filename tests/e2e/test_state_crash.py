@@ -170,3 +170,27 @@ def test_apply_killed_then_rerun_converges_to_a_clean_apply(point, tmp_path, emu
         lagging = [(a["address"], a["status"]) for a, b in zip(full, expected, strict=True) if a != b]
         pytest.xfail(f"engine: a re-apply that finds {lagging} ACTIVE (a no-op) keeps the status and outputs "
                      "the killed run wrote ('pending', no outputs) instead of what a clean apply writes")
+
+
+def test_apply_terminated_like_a_cancelled_ci_job_releases_its_lock_and_resumes(tmp_path, emulator_slow, clean):
+    """SIGTERM (what CI runners send before SIGKILL) unwinds: the lock is released, finished steps
+    are in the state, and the next apply needs no `perso state unlock`."""
+    clean_inventory, clean_state = clean
+    (tmp_path / "perso.yaml").write_text(SPEC)
+    endpoint = emulator_slow.endpoint_url
+    env = perso_env(endpoint)
+    proc = subprocess.Popen([*PERSO, "apply", "--auto-approve", "--state", "state.json"], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    reached = _after_call("CreateSolutionVersion", then=0.5)
+    deadline = time.monotonic() + 120
+    while not reached(endpoint, tmp_path / "state.json"):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Interrupted" in err and "Traceback" not in err
+    assert not (tmp_path / "state.json.lock").exists()
+    again = perso(["apply", "--auto-approve", "--state", "state.json"], tmp_path, env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert inventory(endpoint) == clean_inventory
+    assert comparable(json.loads((tmp_path / "state.json").read_text())) == comparable(clean_state)
