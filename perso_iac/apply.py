@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import graphlib
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -70,7 +71,8 @@ class Applier:
         self.backend = backend
         self.state = state
         self.adapters = adapters
-        self.waiter = waiter or Waiter()
+        self._cancelled = threading.Event()
+        self.waiter = replace(waiter or Waiter(), sleep=self._interruptible((waiter or Waiter()).sleep))
         self.parallelism = max(1, parallelism)
         self.on_event = on_event
         self._state_lock = threading.Lock()
@@ -89,8 +91,9 @@ class Applier:
         blocked: set[Step] = set()
         state_error: StateError | None = None
 
-        with ThreadPoolExecutor(max_workers=max(self.parallelism, min(len(graph), MAX_WAITING_STEPS))) as pool:
-            running: dict[Future[StepResult], Step] = {}
+        pool = ThreadPoolExecutor(max_workers=max(self.parallelism, min(len(graph), MAX_WAITING_STEPS)))
+        running: dict[Future[StepResult], Step] = {}
+        try:
             while sorter.is_active():
                 for step in sorter.get_ready():
                     failed_deps = [d for d in graph.get(step, ()) if d in blocked]
@@ -116,6 +119,13 @@ class Applier:
                         blocked.add(step)
                     results[step] = result
                     sorter.done(step)
+        except BaseException:
+            # Ctrl-C or SIGTERM: stop waiting at once. Every finished step is in the state, and a
+            # resource still settling is recorded as pending, so the next apply picks it up.
+            self._cancelled.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
         ordered = list(results.values())
         if state_error is not None:
@@ -144,6 +154,19 @@ class Applier:
             return StepResult(address, label, "failed", text)
         self.on_event(ApplyEvent(address, "done", label, message))
         return StepResult(address, label, "done", message)
+
+    def _interruptible(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
+        """The waiter's sleep, cut short when the apply is cancelled."""
+
+        def pause(seconds: float) -> None:
+            if sleep is time.sleep:
+                self._cancelled.wait(seconds)
+            else:
+                sleep(seconds)
+            if self._cancelled.is_set():
+                raise StepFailed("cancelled while waiting")
+
+        return pause
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         with self._api_slots:
