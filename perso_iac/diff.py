@@ -141,7 +141,10 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
         paths.append("tags")
     if paths:
         return Change(action=Action.UPDATE, reason=Reason.CHANGED, changed_paths=tuple(paths), **base)
-    return Change(action=Action.NOOP, pending=obs.phase is Phase.PENDING, **base)
+    # Still settling, or settled since a killed apply recorded it as pending: apply waits for it
+    # (a no-op when already settled) and records it as a clean apply would.
+    unsettled = obs.phase is Phase.PENDING or (prior is not None and prior.status != "ready")
+    return Change(action=Action.NOOP, pending=unsettled, **base)
 
 
 def _trigger_value(ref: Ref, lookup: Lookup) -> Any:

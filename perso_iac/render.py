@@ -63,7 +63,7 @@ def describe_change(change: Change) -> str:
     if change.is_intent and change.action in _INTENT_VERB:
         verb = _INTENT_VERB[change.action]
     elif change.action is Action.NOOP:
-        verb = "is being adopted" if change.adopt else "is still settling; apply will wait for it"
+        verb = "is being adopted" if change.adopt else "was left unfinished; apply will wait for it to settle and record it"
     elif change.conflict:
         verb = "cannot be created"
     elif change.adopt:
