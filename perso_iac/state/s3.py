@@ -104,7 +104,8 @@ class S3Backend:
                 if code in _RACE and attempt < _RACE_RETRIES:
                     _backoff(attempt)
                     continue
-                if code in _PRECONDITION | _RACE:
+                if code in _PRECONDITION | _RACE or (self._etag and code in ("NoSuchKey", "404")):
+                    # (IfMatch on an object deleted since it was read: 412 on S3, 404 on moto)
                     etag = self._landed(digest)  # a retried request whose first attempt landed?
                     if etag:
                         break

@@ -210,6 +210,22 @@ def test_two_first_writers_of_a_new_state_conflict(make):
     assert stored.lineage == state_a.lineage and set(stored.resources) == {"dataset_group.a"}
 
 
+def test_a_state_deleted_since_it_was_read_is_not_silently_recreated(make):
+    backend = make()
+    state = _with_resource(backend.read())
+    backend.write(state)
+    other = make()
+    other.read()
+    if isinstance(backend, LocalBackend):
+        backend.path.unlink()
+    else:
+        backend.client.delete_object(Bucket=backend.bucket, Key=backend.key)
+    with pytest.raises(StateConflictError) as info:
+        other.write(_with_resource(state, "dataset_group.h"))
+    assert "deleted" in info.value.message
+    assert make().read().serial == 0
+
+
 def test_a_backend_that_never_read_cannot_overwrite(make):
     first = make()
     first.write(_with_resource(first.read()))
