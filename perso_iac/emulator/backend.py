@@ -38,7 +38,6 @@ from .store import FileStore, MemoryStore, empty_state
 @dataclass(frozen=True)
 class RType:
     key: str
-    arn_seg: str
     arn_key: str
     name_key: str
     view_key: str
@@ -51,24 +50,24 @@ class RType:
 TYPES: dict[str, RType] = {
     t.key: t
     for t in (
-        RType("schema", "schema", "schemaArn", "name", "schema", "none", 0, deletable=True),
-        RType("dataset_group", "dataset-group", "datasetGroupArn", "name", "datasetGroup", "std", 60, deletable=True),
-        RType("dataset", "dataset", "datasetArn", "name", "dataset", "std", 60, "latestDatasetUpdate", True),
-        RType("dataset_import_job", "dataset-import-job", "datasetImportJobArn", "jobName", "datasetImportJob", "std", 600),
-        RType("dataset_export_job", "dataset-export-job", "datasetExportJobArn", "jobName", "datasetExportJob", "std", 600),
-        RType("event_tracker", "event-tracker", "eventTrackerArn", "name", "eventTracker", "std", 60, deletable=True),
-        RType("filter", "filter", "filterArn", "name", "filter", "std", 60, deletable=True),
-        RType("solution", "solution", "solutionArn", "name", "solution", "std", 60, "latestSolutionUpdate", True),
-        RType("solution_version", "solution", "solutionVersionArn", "name", "solutionVersion", "std", 3600),
-        RType("campaign", "campaign", "campaignArn", "name", "campaign", "std", 600, "latestCampaignUpdate", True),
-        RType("recommender", "recommender", "recommenderArn", "name", "recommender", "std", 3600,
+        RType("schema", "schemaArn", "name", "schema", "none", 0, deletable=True),
+        RType("dataset_group", "datasetGroupArn", "name", "datasetGroup", "std", 60, deletable=True),
+        RType("dataset", "datasetArn", "name", "dataset", "std", 60, "latestDatasetUpdate", True),
+        RType("dataset_import_job", "datasetImportJobArn", "jobName", "datasetImportJob", "std", 600),
+        RType("dataset_export_job", "datasetExportJobArn", "jobName", "datasetExportJob", "std", 600),
+        RType("event_tracker", "eventTrackerArn", "name", "eventTracker", "std", 60, deletable=True),
+        RType("filter", "filterArn", "name", "filter", "std", 60, deletable=True),
+        RType("solution", "solutionArn", "name", "solution", "std", 60, "latestSolutionUpdate", True),
+        RType("solution_version", "solutionVersionArn", "name", "solutionVersion", "std", 3600),
+        RType("campaign", "campaignArn", "name", "campaign", "std", 600, "latestCampaignUpdate", True),
+        RType("recommender", "recommenderArn", "name", "recommender", "std", 3600,
               "latestRecommenderUpdate", True),
-        RType("metric_attribution", "metric-attribution", "metricAttributionArn", "name", "metricAttribution", "std",
+        RType("metric_attribution", "metricAttributionArn", "name", "metricAttribution", "std",
               60, deletable=True),
-        RType("batch_inference_job", "batch-inference-job", "batchInferenceJobArn", "jobName", "batchInferenceJob",
+        RType("batch_inference_job", "batchInferenceJobArn", "jobName", "batchInferenceJob",
               "batch", 1800),
-        RType("batch_segment_job", "batch-segment-job", "batchSegmentJobArn", "jobName", "batchSegmentJob", "batch", 1800),
-        RType("data_deletion_job", "data-deletion-job", "dataDeletionJobArn", "jobName", "dataDeletionJob", "ddj", 600),
+        RType("batch_segment_job", "batchSegmentJobArn", "jobName", "batchSegmentJob", "batch", 1800),
+        RType("data_deletion_job", "dataDeletionJobArn", "jobName", "dataDeletionJob", "ddj", 600),
     )
 }
 
@@ -139,7 +138,6 @@ class Backend:
             self._store = MemoryStore()
         with self._lock, self._store.locked():
             self.state = self._store.load()
-        self._now = self.clock.now()
 
     # ------------------------------------------------------------------ entry points
     def admit(self, op_name: str) -> None:
@@ -341,7 +339,7 @@ class Backend:
                 tr = rec.get(slot)
                 if tr is not None and self._index(tr) >= len(tr["phases"]):
                     rec[slot] = None
-                    self._complete(rec, slot, tr)
+                    self._complete(rec, tr)
                     if arn not in self._res:
                         break
 
@@ -358,7 +356,7 @@ class Backend:
         key = TYPES[rec["type"]].update_key
         return (rec["data"].get(key) or {}).get("status") if key else None
 
-    def _complete(self, rec: dict, slot: str, tr: dict) -> None:
+    def _complete(self, rec: dict, tr: dict) -> None:
         end = self._end_time(tr)
         data = rec["data"]
         kind = tr["kind"]
@@ -1338,7 +1336,7 @@ def delete_metric_attribution(self: Backend, p: dict) -> dict:
 
 
 # ---------------------------------------------------------------------- batch jobs
-def _batch_common(self: Backend, p: dict, rtype: str, seg: str) -> tuple[dict, dict, list]:
+def _batch_common(self: Backend, p: dict, rtype: str) -> tuple[dict, dict, list]:
     tags = self._check_tags(p.get("tags"))
     ver = self._get(p["solutionVersionArn"], "solution_version")
     if p.get("filterArn"):
@@ -1352,7 +1350,7 @@ def _batch_common(self: Backend, p: dict, rtype: str, seg: str) -> tuple[dict, d
 
 @op("CreateBatchInferenceJob")
 def create_batch_inference_job(self: Backend, p: dict) -> dict:
-    ver, links, tags = _batch_common(self, p, "batch_inference_job", "batch-inference-job")
+    ver, links, tags = _batch_common(self, p, "batch_inference_job")
     recipe = catalog.BY_ARN.get(ver["data"].get("recipeArn", ""))
     if recipe is not None and recipe.recipe_type == "USER_SEGMENTATION":
         raise E.invalid_input("Solution versions of USER_SEGMENTATION recipes need CreateBatchSegmentJob.")
@@ -1381,7 +1379,7 @@ def create_batch_inference_job(self: Backend, p: dict) -> dict:
 
 @op("CreateBatchSegmentJob")
 def create_batch_segment_job(self: Backend, p: dict) -> dict:
-    ver, links, tags = _batch_common(self, p, "batch_segment_job", "batch-segment-job")
+    ver, links, tags = _batch_common(self, p, "batch_segment_job")
     recipe = catalog.BY_ARN.get(ver["data"].get("recipeArn", ""))
     if recipe is None or recipe.recipe_type != "USER_SEGMENTATION":
         raise E.invalid_input("Batch segment jobs need a solution version of a USER_SEGMENTATION recipe.")
