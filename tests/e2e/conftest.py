@@ -3,51 +3,14 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from e2e_spec import SPEC
 
 from perso_iac.cli import cli
-
-SPEC = textwrap.dedent("""\
-    version: 1
-    stack: e2e
-    variables:
-      tps: {default: 1, type: integer}
-      recipe: {default: aws-user-personalization-v2}
-    schemas:
-      e2e-interactions:
-        schema:
-          type: record
-          name: Interactions
-          namespace: com.amazonaws.personalize.schema
-          version: "1.0"
-          fields:
-            - {name: USER_ID, type: string}
-            - {name: ITEM_ID, type: string}
-            - {name: TIMESTAMP, type: long}
-    dataset_groups:
-      e2e:
-        tags: {team: recs}
-        datasets:
-          interactions:
-            datasetType: Interactions
-            schema: e2e-interactions
-            import:
-              dataSource: {dataLocation: "s3://perso-e2e/interactions.csv"}
-              roleArn: arn:aws:iam::123456789012:role/PersonalizeS3
-        solutions:
-          up:
-            recipeArn: arn:aws:personalize:::recipe/${var.recipe}
-            performAutoTraining: false
-        campaigns:
-          main:
-            solution: up
-            minProvisionedTPS: ${var.tps}
-    """)
 
 
 @dataclass

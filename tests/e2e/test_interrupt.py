@@ -13,7 +13,7 @@ import urllib.request
 
 import boto3
 import pytest
-from conftest import SPEC  # tests/e2e is on sys.path (rootdir-relative imports)
+from e2e_spec import SPEC
 
 from perso_iac.emulator import EmulatorConfig, EmulatorServer
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import checked_client
+from shape_checked import checked_client
 
 from perso_iac.emulator import EmulatorConfig, EmulatorServer
 

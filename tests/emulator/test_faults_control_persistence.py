@@ -10,8 +10,8 @@ import time
 import boto3
 import pytest
 from botocore.config import Config
-from conftest import checked_client
 from emulator_helpers import USERS, control, full_chain, raw_post, wait
+from shape_checked import checked_client
 
 from perso_iac.emulator import EmulatorConfig, EmulatorServer, VirtualClock
 

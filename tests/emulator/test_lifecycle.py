@@ -4,7 +4,6 @@ updates that keep the old config until ACTIVE, $LATEST sync, training failures, 
 from __future__ import annotations
 
 import pytest
-from conftest import checked_client
 from emulator_helpers import (
     INTERACTIONS_EVENTS,
     UP_RECIPE,
@@ -19,6 +18,7 @@ from emulator_helpers import (
     wait_gone,
     wait_update,
 )
+from shape_checked import checked_client
 
 from perso_iac.emulator import EmulatorConfig, EmulatorServer, VirtualClock
 
