@@ -72,7 +72,8 @@ class Applier:
         self.state = state
         self.adapters = adapters
         self._cancelled = threading.Event()
-        self.waiter = replace(waiter or Waiter(), sleep=self._interruptible((waiter or Waiter()).sleep))
+        base = waiter or Waiter()
+        self.waiter = replace(base, sleep=self._interruptible(base.sleep))
         self.parallelism = max(1, parallelism)
         self.on_event = on_event
         self._state_lock = threading.Lock()
