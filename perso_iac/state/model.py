@@ -84,8 +84,9 @@ class StateFile:
                 perso_version=str(data.get("perso_version", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
+            problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             raise StateCorruptError(
-                f"{source} is not a valid perso state: {exc}",
+                f"{source} is not a valid perso state: {problem}",
                 hint="restore a previous version (e.g. the .backup file or an S3 object version) "
                 "and push it with `perso state push FILE`",
             ) from exc
