@@ -6,48 +6,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from e2e_spec import SPEC
 
 from perso_iac.emulator import EmulatorConfig, EmulatorServer
 
-SPEC = textwrap.dedent("""\
-    version: 1
-    stack: race
-    schemas:
-      race-interactions:
-        schema:
-          type: record
-          name: Interactions
-          namespace: com.amazonaws.personalize.schema
-          version: "1.0"
-          fields:
-            - {name: USER_ID, type: string}
-            - {name: ITEM_ID, type: string}
-            - {name: TIMESTAMP, type: long}
-    dataset_groups:
-      race:
-        datasets:
-          interactions:
-            datasetType: Interactions
-            schema: race-interactions
-            import:
-              dataSource: {dataLocation: "s3://perso-race/interactions.csv"}
-              roleArn: arn:aws:iam::123456789012:role/PersonalizeS3
-        solutions:
-          up:
-            recipeArn: arn:aws:personalize:::recipe/aws-user-personalization-v2
-            performAutoTraining: false
-        campaigns:
-          main:
-            solution: up
-            minProvisionedTPS: 1
-    """)
-
+# The same small stack the other end-to-end tests apply (schema, group, dataset + import, solution +
+# training, campaign): its waits are what a kill or a race must survive.
 PROCESSES = 5
 
 

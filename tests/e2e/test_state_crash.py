@@ -24,7 +24,8 @@ from pathlib import Path
 
 import boto3
 import pytest
-from test_state_concurrency import SPEC, perso_env  # a sibling test module (tests/e2e is on sys.path)
+from e2e_spec import SPEC
+from test_state_concurrency import perso_env  # a sibling test module (tests/e2e is on sys.path)
 
 from perso_iac.emulator import EmulatorConfig, EmulatorServer
 
