@@ -8,15 +8,21 @@ Adapters never wait and never print; the applier waits, the CLI prints.
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from botocore.exceptions import ClientError
 
 from ..aws import error_code
 from ..compare import differing_paths, same_value
+
+if TYPE_CHECKING:  # the spec-facing hooks' argument types; entry.py imports this module
+    from ..spec.checks import Checked, PathT, Problems
+    from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting
 
 
 class Phase(Enum):
@@ -64,10 +70,38 @@ class Observed:
         return phase(self.status)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """How a type is listed: `client.<operation>(<parent_param>=parent ARN)` → items under `result_key`."""
+
+    operation: str
+    result_key: str
+    arn_key: str
+    parent_param: str | None = None   # the List filter naming the parent (None: listed account-wide)
+
+
 class ResourceType:
-    """Base adapter. Subclasses set the class attributes and implement the lifecycle verbs."""
+    """Base adapter. Subclasses set the class attributes and implement the lifecycle verbs.
+
+    Besides talking to AWS, an adapter is the one place that says what its type is in a spec
+    (section, keys, JSON Schema, checks, how an entry flattens), in the account (parent, how it
+    is listed, whether drift reports unmanaged ones) and in a plan (cost notes, timeouts)."""
 
     type_name: ClassVar[str]
+    # -- in the spec ----------------------------------------------------------------------------
+    section: ClassVar[str | None] = None      # the spec key its entries are written under ("datasets")
+    container: ClassVar[str | None] = None    # the type whose entries hold `section`; None: top level
+    host: ClassVar[str | None] = None         # intents: the type whose entry declares them, under nested_key
+    nested_key: ClassVar[str | None] = None
+    params: ClassVar[tuple[str, ...]] = ()    # API parameters a spec sets (lifecycle.ignore_changes names them)
+    attributes: ClassVar[tuple[str, ...]] = ("arn",)  # outputs a reference may name: ${type.key.<attribute>}
+    import_output: ClassVar[tuple[str, str] | None] = None  # (output name suffix, attribute) a generated spec exports
+    required_hints: ClassVar[Mapping[str, str]] = {}  # why a required key must be written (it bills)
+    # -- in the account -------------------------------------------------------------------------
+    parent: ClassVar[str | None] = None       # the type whose ARN its List call is filtered by
+    listing: ClassVar[Listing | None] = None
+    detect_unmanaged: ClassVar[bool] = False  # drift reports live ones perso does not manage
+    references: ClassVar[tuple[tuple[str, str], ...]] = ()  # (param, type) of top-level resources it uses
     # Top-level parameter keys that the type's Update API changes in place; any other change replaces.
     updatable: ClassVar[frozenset[str]] = frozenset()
     taggable: ClassVar[bool] = True
@@ -78,6 +112,15 @@ class ResourceType:
     create_timeout: ClassVar[float] = 3600.0
     delete_timeout: ClassVar[float] = 3600.0
 
+    def with_timeouts(self, *, create: float | None = None, delete: float | None = None) -> ResourceType:
+        """A copy of this adapter waiting `create`/`delete` seconds instead (e.g. for a slow region)."""
+        adapter = copy.copy(self)
+        if create is not None:
+            adapter.create_timeout = create
+        if delete is not None:
+            adapter.delete_timeout = delete
+        return adapter
+
     # -- reading --------------------------------------------------------------------------------
     def read(self, client: Any, arn: str) -> Observed | None:
         """Describe the resource; None when it does not exist."""
@@ -86,7 +129,25 @@ class ResourceType:
     def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:
         """The ARN of an existing resource with this name (under the parent in `params`), if any.
         Used to adopt what a killed apply created before it could record it."""
-        raise NotImplementedError
+        listing = self.listing
+        if listing is None:
+            raise NotImplementedError
+        filters: dict[str, Any] = {}
+        if listing.parent_param:
+            parent = params.get(listing.parent_param)
+            if not isinstance(parent, str):
+                return None
+            filters[listing.parent_param] = parent
+        return find_by_name(client, listing.operation, listing.result_key, listing.arn_key, name, **filters)
+
+    def list_live(self, client: Any, parent_arn: str | None) -> list[dict[str, Any]]:
+        """The listed items of this type (under `parent_arn`), without those being deleted."""
+        listing = self.listing
+        if listing is None:
+            return []
+        filters = {listing.parent_param: parent_arn} if listing.parent_param and parent_arn else {}
+        return [i for i in paginate(client, listing.operation, listing.result_key, **filters)
+                if not str(i.get("status", "")).upper().startswith("DELETE")]
 
     def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Canonical comparable shape of desired parameters (defaults, spelling, JSON text)."""
@@ -121,6 +182,47 @@ class ResourceType:
         this again), False when nothing is left to do."""
         return False
 
+    # -- in the spec ----------------------------------------------------------------------------
+    def entry_schema(self) -> dict[str, Any] | None:
+        """The JSON Schema of one spec entry of this type (None: the type has no entries of its own)."""
+        return None
+
+    def declared_in(self, host_entry: Mapping[str, Any]) -> bool:
+        """Intents: whether the host's entry asks for one."""
+        return False
+
+    def check_entry(self, key: str, path: PathT, entry: Mapping[str, Any], checked: Checked,
+                    problems: Problems) -> None:
+        """Checks of one entry that a JSON Schema cannot make (beyond name, tags and lifecycle)."""
+
+    def check_entries(self, group: GroupCheck, problems: Problems) -> None:
+        """Checks across the entries of this type in one container, once per container."""
+
+    def flatten(self, c: EntryContext) -> list[Flat]:
+        """The resources this validated entry (or, for an intent, its host's entry) declares."""
+        return []
+
+    # -- in a generated spec (perso import --generate-spec) ---------------------------------------
+    def discover(self, client: Any, parent_arn: str, parent: Observed, container_name: str,
+                 host_key: str) -> list[tuple[str, str]]:
+        """(spec key, ARN) of the live resources of this type under a discovered parent."""
+        arn_key = self.listing.arn_key if self.listing else "arn"
+        return [(spec_key(str(i.get("name", "")), container_name), i[arn_key])
+                for i in self.list_live(client, parent_arn)]
+
+    def spec_entry(self, found: Discovered, ctx: SpecWriting) -> dict[str, Any]:
+        """The spec entry's own keys (no name, no tags) describing a discovered resource."""
+        return {}
+
+    def nested_entry(self, host: Discovered, found: Discovered | None, ctx: SpecWriting) -> Any:
+        """Intents: the value of `nested_key` in the host's generated entry; None to leave it out."""
+        return None
+
+    # -- in a plan ------------------------------------------------------------------------------
+    def cost_note(self, after: Mapping[str, Any]) -> str | None:
+        """What creating or changing it to `after` starts billing for, if anything."""
+        return None
+
     # -- tags -----------------------------------------------------------------------------------
     def read_tags(self, client: Any, arn: str) -> dict[str, str]:
         resp = client.list_tags_for_resource(resourceArn=arn)
@@ -136,6 +238,17 @@ class ResourceType:
 
 
 # -- helpers shared by adapters ----------------------------------------------------------------
+
+KEY_CHARS = re.compile(r"[^a-zA-Z0-9_-]+")
+
+
+def spec_key(name: str, group_name: str | None = None) -> str:
+    """The spec key for an AWS name: without the '<group>-' prefix the loader adds by default."""
+    if group_name and name.startswith(group_name + "-") and len(name) > len(group_name) + 1:
+        name = name[len(group_name) + 1:]
+    key = KEY_CHARS.sub("_", name).strip("_-") or "main"
+    return key if key[0].isalnum() else "r" + key
+
 
 def api_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"tagKey": k, "tagValue": v} for k, v in sorted(tags.items())]

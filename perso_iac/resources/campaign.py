@@ -3,20 +3,116 @@ configuration keeps serving until latestCampaignUpdate is ACTIVE."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
+from ..facts import recipes as catalog
+from ..spec.checks import PathT, Problems, d, did_you_mean
+from ..spec.model import Ref
+from ..spec.schema_parts import BOOL, STR, STRING_MAP, TAGGED, obj
+from .base import (
+    Listing,
+    Observed,
+    ResourceType,
+    api_tags,
+    describe_or_none,
+    find_by_name,
+    ignore_not_found,
+    pick,
+)
+from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of, stringify_maps
 
 _UPDATABLE = ("solutionVersionArn", "minProvisionedTPS", "campaignConfig")
 LATEST = "/$LATEST"
+SOLUTION_VERSION_ARN_RE = re.compile(r"^arn:([a-z\d-]+):personalize:[^:]*:\d{12}:solution/[^/]+/[^/]+$")
+
+CAMPAIGN_CONFIG = obj({
+    "itemExplorationConfig": STRING_MAP,
+    "enableMetadataWithRecommendations": BOOL,
+    "syncWithLatestSolutionVersion": BOOL,
+    "rankingInfluence": {"type": "object", "propertyNames": {"enum": ["POPULARITY", "FRESHNESS"]},
+                         "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
+}, description="CreateCampaign's campaignConfig.")
 
 
 class CampaignType(ResourceType):
     type_name = "campaign"
+    section = "campaigns"
+    container = "dataset_group"
+    parent = "solution"
+    params = ("name", *_UPDATABLE)
+    listing = Listing("list_campaigns", "campaigns", "campaignArn", "solutionArn")
+    detect_unmanaged = True
+    import_output = ("campaign_arn", "arn")
+    required_hints = {"minProvisionedTPS": "set minProvisionedTPS explicitly (e.g. 1): a campaign bills for at least "
+                                           "this many transactions per second, every hour it exists"}
     updatable = frozenset(_UPDATABLE)
     create_timeout = 3 * 3600.0
     delete_timeout = 3600.0
+
+    # -- spec ---------------------------------------------------------------------------------------
+    def entry_schema(self) -> dict[str, Any]:
+        return obj({
+            **TAGGED,
+            "solution": {**STR, "description": "The key of a solution in the same dataset group."},
+            "solutionVersion": {**STR, "description": "newest (default), $LATEST, or a solution version ARN."},
+            "minProvisionedTPS": {"type": "integer", "minimum": 1,
+                                  "description": "Required: billed per TPS-hour while the campaign exists."},
+            "campaignConfig": CAMPAIGN_CONFIG,
+        }, ("solution", "minProvisionedTPS"))
+
+    def check_entries(self, group: GroupCheck, problems: Problems) -> None:
+        check_campaigns(group.path, group.sections["campaigns"], group.sections["solutions"], problems)
+
+    def flatten(self, c: EntryContext) -> list[Flat]:
+        e = c.entry
+        sol_key = e["solution"]
+        sol_addr = f"solution.{c.container_key}.{sol_key}"
+        version_addr = f"solution_version.{c.container_key}.{sol_key}"
+        version = e.get("solutionVersion", "newest")
+        config = stringify_maps(dict(e.get("campaignConfig") or {}))
+        deps: tuple[str, ...] = ()
+        trains = version_addr in c.declared.get("solution_version", ())
+        if version == "newest":
+            svarn: Any = Ref(version_addr) if trains else Ref(sol_addr, "latestActiveVersionArn")
+        elif version == "$LATEST":
+            svarn = Ref(sol_addr, "arn", suffix=LATEST)
+            config["syncWithLatestSolutionVersion"] = True
+            if trains:  # AWS refuses a $LATEST campaign until a version is ACTIVE: wait for perso's training
+                deps = (version_addr,)
+        else:
+            svarn = version
+            deps = (sol_addr,)
+        params: dict[str, Any] = {"name": c.name, "solutionVersionArn": svarn,
+                                  "minProvisionedTPS": e["minProvisionedTPS"]}
+        if config:
+            params["campaignConfig"] = config
+        return [Flat(c.address(), c.name, params, c.path, (e.get("tags"),), depends_on=deps,
+                     lifecycle=lifecycle_of(e))]
+
+    def spec_entry(self, found: Discovered, ctx: SpecWriting) -> dict[str, Any]:
+        p = found.observed.params
+        version_arn = str(p.get("solutionVersionArn", ""))
+        solution_arn = version_arn.rsplit("/", 1)[0]
+        entry: dict[str, Any] = {"solution": ctx.key_of(solution_arn, solution_arn),
+                                 "minProvisionedTPS": p.get("minProvisionedTPS", 1)}
+        config = dict(p.get("campaignConfig") or {})
+        trained = ctx.child("solution_version", solution_arn)
+        if config.get("syncWithLatestSolutionVersion"):
+            entry["solutionVersion"] = "$LATEST"
+        elif trained is None or trained.arn != version_arn:
+            entry["solutionVersion"] = version_arn
+        if config:
+            entry["campaignConfig"] = config
+        return entry
+
+    def cost_note(self, after: Mapping[str, Any]) -> str | None:
+        if "minProvisionedTPS" not in after:
+            return None
+        return f"bills at least {after['minProvisionedTPS']} TPS for every hour it is ACTIVE, used or not"
+
+    # -- AWS ----------------------------------------------------------------------------------------
 
     def read(self, client: Any, arn: str) -> Observed | None:
         resp = describe_or_none(client.describe_campaign, campaignArn=arn)
@@ -43,6 +139,7 @@ class CampaignType(ResourceType):
         return out
 
     def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:
+        # Its params name a solution version, not the solution it is listed under: search the account.
         return find_by_name(client, "list_campaigns", "campaigns", "campaignArn", name)
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
@@ -56,3 +153,43 @@ class CampaignType(ResourceType):
 
     def delete(self, client: Any, arn: str) -> None:
         ignore_not_found(client.delete_campaign, campaignArn=arn)
+
+
+# -- checking a spec's campaigns -------------------------------------------------------------------
+
+def check_campaigns(gpath: PathT, campaigns: Mapping[str, Any], solutions: Mapping[str, Any],
+                    problems: Problems) -> None:
+    sol_keys = sorted(solutions)
+    for key, camp in campaigns.items():
+        if not isinstance(camp, dict):
+            continue
+        path: PathT = (*gpath, "campaigns", key)
+        sol = camp.get("solution")
+        if isinstance(sol, str) and sol not in solutions:
+            guess = did_you_mean(sol, sol_keys)
+            problems.add((*path, "solution"), f"no solution '{sol}' in dataset group '{gpath[1]}'",
+                         f"did you mean '{guess}'?" if guess else
+                         (f"solutions in this group: {', '.join(sol_keys)}" if sol_keys else
+                          "define it under solutions: in the same dataset group"))
+        if isinstance(sol, str) and sol in solutions:
+            recipe = catalog.recipe_for(str(solutions[sol].get("recipeArn")))
+            if recipe is not None and recipe.recipe_type == "USER_SEGMENTATION":
+                problems.add((*path, "solution"), f"solution '{sol}' uses {recipe.name}, a user-segmentation "
+                                                  "recipe that can't be deployed in a campaign",
+                             "user-segmentation solutions are used by batch segment jobs; remove this campaign")
+        version = camp.get("solutionVersion", "newest")
+        if isinstance(version, str) and version not in ("newest", "$LATEST") \
+                and not SOLUTION_VERSION_ARN_RE.match(version):
+            problems.add((*path, "solutionVersion"), f"invalid solutionVersion '{version}'",
+                         "use newest (the version perso trained last), $LATEST (follow automatic training), "
+                         "or a solution version ARN")
+        sync = d(camp.get("campaignConfig")).get("syncWithLatestSolutionVersion")
+        if sync is True and version != "$LATEST":
+            problems.add((*path, "campaignConfig", "syncWithLatestSolutionVersion"),
+                         "syncWithLatestSolutionVersion needs solutionVersion: $LATEST",
+                         "set solutionVersion: $LATEST, or remove syncWithLatestSolutionVersion")
+        if sync is False and version == "$LATEST":
+            problems.add((*path, "campaignConfig", "syncWithLatestSolutionVersion"),
+                         "solutionVersion $LATEST follows the newest version only with "
+                         "syncWithLatestSolutionVersion true",
+                         "remove syncWithLatestSolutionVersion (perso sets it), or pin a version")

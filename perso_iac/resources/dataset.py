@@ -7,9 +7,24 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import PersoError
-from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
+from ..facts.avro import DATASET_TYPES
+from ..spec import avro
+from ..spec.checks import Checked, PathT, Problems, did_you_mean
+from ..spec.model import Ref
+from ..spec.schema_parts import STR, TAGGED, obj
+from ..spec.yamlsrc import dotted
+from .base import (
+    Listing,
+    Observed,
+    ResourceType,
+    api_tags,
+    describe_or_none,
+    ignore_not_found,
+    pick,
+    spec_key,
+)
+from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of
 
-DATASET_TYPES = ("Interactions", "Items", "Users", "Actions", "Action_Interactions")
 _CANONICAL = {t.lower(): t for t in DATASET_TYPES}
 _SCHEMA_UPDATABLE = {"Items", "Users"}  # AWS: "You can't update the schema of Item interactions ..." datasets
 _PARAMS = ("name", "datasetType", "schemaArn", "datasetGroupArn")
@@ -19,11 +34,61 @@ def canonical_dataset_type(value: Any) -> Any:
     return _CANONICAL.get(str(value).lower(), value) if value is not None else None
 
 
+def normalize_dataset_type(value: Any) -> str | None:
+    """The API spelling of a datasetType written in any case, with '-' or '_' (None if unknown)."""
+    if not isinstance(value, str):
+        return None
+    folded = value.replace("-", "_").lower()
+    for t in DATASET_TYPES:
+        if t.lower() == folded or t.lower().replace("_", "") == folded.replace("_", ""):
+            return t
+    return None
+
+
 class DatasetType(ResourceType):
     type_name = "dataset"
+    section = "datasets"
+    container = "dataset_group"
+    parent = "dataset_group"
+    params = _PARAMS
+    attributes = ("arn", "trackingId")
+    listing = Listing("list_datasets", "datasets", "datasetArn", "datasetGroupArn")
+    detect_unmanaged = True
+    references = (("schemaArn", "schema"),)
     updatable = frozenset({"schemaArn"})
     create_timeout = 1800.0
     delete_timeout = 1800.0
+
+    # -- spec ---------------------------------------------------------------------------------------
+    def entry_schema(self) -> dict[str, Any]:
+        return obj({
+            **TAGGED,
+            "datasetType": {**STR, "description": "Interactions | Items | Users | Actions | Action_Interactions "
+                                                  "(case-insensitive)."},
+            "schema": {**STR, "description": "The key of an entry in `schemas`."},
+        }, ("datasetType", "schema"))
+
+    def check_entries(self, group: GroupCheck, problems: Problems) -> None:
+        group.dataset_types |= check_datasets(group.key, group.path, group.entry, group.sections["datasets"],
+                                              group.checked, problems)
+
+    def flatten(self, c: EntryContext) -> list[Flat]:
+        e = c.entry
+        params = {"name": c.name, "datasetType": normalize_dataset_type(e["datasetType"]),
+                  "schemaArn": Ref(f"schema.{e['schema']}"), "datasetGroupArn": c.container_ref}
+        return [Flat(c.address(), c.name, params, c.path, (e.get("tags"),), lifecycle=lifecycle_of(e))]
+
+    def discover(self, client: Any, parent_arn: str, parent: Observed, container_name: str,
+                 host_key: str) -> list[tuple[str, str]]:
+        # One dataset per type in a group: the type is the natural key.
+        return [(str(canonical_dataset_type(i.get("datasetType") or "") or spec_key(i["name"], container_name))
+                 .lower(), i["datasetArn"]) for i in self.list_live(client, parent_arn)]
+
+    def spec_entry(self, found: Discovered, ctx: SpecWriting) -> dict[str, Any]:
+        p = found.observed.params
+        return {"datasetType": p.get("datasetType"), "schema": ctx.key_of(p.get("schemaArn"), p.get("schemaArn"))}
+
+    # -- AWS ----------------------------------------------------------------------------------------
 
     def can_update(self, key: str, desired: Mapping[str, Any]) -> bool:
         return key == "schemaArn" and canonical_dataset_type(desired.get("datasetType")) in _SCHEMA_UPDATABLE
@@ -50,12 +115,6 @@ class DatasetType(ResourceType):
             outputs={"arn": arn, **({"trackingId": ds["trackingId"]} if ds.get("trackingId") else {})},
             updating=update.get("status") in ("CREATE PENDING", "CREATE IN_PROGRESS"),
         )
-
-    def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:
-        group = params.get("datasetGroupArn")
-        if not isinstance(group, str):
-            return None
-        return find_by_name(client, "list_datasets", "datasets", "datasetArn", name, datasetGroupArn=group)
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
         args = pick(params, ("datasetType", "schemaArn", "datasetGroupArn"))
@@ -115,3 +174,63 @@ def schema_evolution_problem(old: list[dict[str, Any]] | None, new: list[dict[st
         if name not in old_names and not _nullable(f.get("type")):
             return f"new field {name} is not nullable (its type must be a union with \"null\")"
     return None
+
+
+# -- checking a spec's datasets --------------------------------------------------------------------
+
+def check_datasets(gkey: str, gpath: PathT, group: Mapping[str, Any], datasets: Mapping[str, Any],
+                   checked: Checked, problems: Problems) -> set[str]:
+    """Check a dataset group's datasets; returns the dataset types it has."""
+    domain = group.get("domain") if isinstance(group.get("domain"), str) else None
+    schema_domains = checked.schema_domains
+    present: dict[str, str] = {}
+    schema_keys = sorted(schema_domains)
+    for key, ds in datasets.items():
+        if not isinstance(ds, dict):
+            continue
+        path: PathT = (*gpath, "datasets", key)
+        raw_type = ds.get("datasetType")
+        dtype = normalize_dataset_type(raw_type)
+        if isinstance(raw_type, str) and dtype is None:
+            guess = did_you_mean(raw_type, DATASET_TYPES)
+            problems.add((*path, "datasetType"), f"unknown datasetType '{raw_type}'",
+                         f"did you mean '{guess}'?" if guess else f"one of {', '.join(DATASET_TYPES)}")
+        if dtype is not None:
+            if dtype in present:
+                problems.add((*path, "datasetType"), f"dataset group '{gkey}' already has an {dtype} dataset "
+                                                     f"('{present[dtype]}')",
+                             "a dataset group holds at most one dataset of each type")
+            else:
+                present[dtype] = key
+            if domain and dtype in ("Actions", "Action_Interactions"):
+                problems.add((*path, "datasetType"), f"{dtype} datasets can't be created in a domain "
+                                                     f"({domain}) dataset group",
+                             "use a custom dataset group (no domain) for actions")
+        schema_key = ds.get("schema")
+        if isinstance(schema_key, str):
+            if schema_key not in schema_domains:
+                guess = did_you_mean(schema_key, schema_keys)
+                problems.add((*path, "schema"), f"unknown schema '{schema_key}'",
+                             f"did you mean '{guess}'?" if guess else
+                             (f"schemas defined: {', '.join(schema_keys)}" if schema_keys else
+                              "define it under schemas:"))
+            else:
+                sdomain = schema_domains[schema_key]
+                if sdomain != domain:
+                    problems.add((*path, "schema"),
+                                 f"schema '{schema_key}' has domain {sdomain or 'none'} but dataset group "
+                                 f"'{gkey}' has domain {domain or 'none'}",
+                                 "a dataset's schema must have the same domain as its dataset group")
+                parsed = checked.schemas.get(schema_key)
+                if parsed is not None and dtype is not None:
+                    issues = avro.check_for_dataset_type(parsed, dtype, domain=domain)
+                    report_schema_fit(schema_key, issues, path, problems)
+    return set(present)
+
+
+def report_schema_fit(schema_key: str, issues: list[avro.AvroIssue], dataset_path: PathT,
+                      problems: Problems) -> None:
+    """Report at the dataset's `schema:` reference: that's where the type and the schema meet."""
+    for issue in issues:
+        where = f" (at {dotted(issue.path)})" if len(issue.path) > 1 else ""
+        problems.add((*dataset_path, "schema"), f"schema '{schema_key}': {issue.message}{where}", issue.hint)

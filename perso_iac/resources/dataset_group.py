@@ -5,16 +5,50 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
+from ..facts.avro import DOMAINS
+from ..spec.checks import KMS_ARN_RE, ROLE_ARN_RE, Checked, PathT, Problems, check_arn
+from ..spec.checks import KMS_EXAMPLE as _KMS
+from ..spec.checks import ROLE_EXAMPLE as _ROLE
+from ..spec.schema_parts import STR, TAGGED, obj
+from .base import Listing, Observed, ResourceType, api_tags, describe_or_none, ignore_not_found, pick
+from .entry import Discovered, EntryContext, Flat, SpecWriting, lifecycle_of
 
 _PARAMS = ("name", "domain", "roleArn", "kmsKeyArn")
+_OWN = ("domain", "roleArn", "kmsKeyArn")
 
 
 class DatasetGroupType(ResourceType):
     type_name = "dataset_group"
+    section = "dataset_groups"
+    params = _PARAMS
+    listing = Listing("list_dataset_groups", "datasetGroups", "datasetGroupArn")
+    import_output = ("dataset_group_arn", "arn")
     create_timeout = 1800.0
     delete_timeout = 3600.0
 
+    # -- spec ---------------------------------------------------------------------------------------
+    def entry_schema(self) -> dict[str, Any]:
+        """Its own keys; the sections of its members are added by the spec's schema."""
+        return obj({**TAGGED, "domain": {"enum": list(DOMAINS)}, "roleArn": STR, "kmsKeyArn": STR})
+
+    def check_entry(self, key: str, path: PathT, entry: Mapping[str, Any], checked: Checked,
+                    problems: Problems) -> None:
+        check_arn(entry, path, "roleArn", ROLE_ARN_RE, problems, _ROLE)
+        check_arn(entry, path, "kmsKeyArn", KMS_ARN_RE, problems, _KMS)
+        if "roleArn" in entry and "kmsKeyArn" not in entry:
+            problems.add((*path, "roleArn"), "a dataset group's roleArn is only used with kmsKeyArn",
+                         "add kmsKeyArn, or remove roleArn (imports take their own roleArn)")
+
+    def flatten(self, c: EntryContext) -> list[Flat]:
+        params: dict[str, Any] = {"name": c.name}
+        params.update({k: c.entry[k] for k in _OWN if k in c.entry})
+        return [Flat(c.address(), c.name, params, c.path, (c.entry.get("tags"),), lifecycle=lifecycle_of(c.entry))]
+
+    def spec_entry(self, found: Discovered, ctx: SpecWriting) -> dict[str, Any]:
+        p = found.observed.params
+        return {k: p[k] for k in _OWN if p.get(k)}
+
+    # -- AWS ----------------------------------------------------------------------------------------
     def read(self, client: Any, arn: str) -> Observed | None:
         resp = describe_or_none(client.describe_dataset_group, datasetGroupArn=arn)
         if resp is None:
@@ -23,11 +57,8 @@ class DatasetGroupType(ResourceType):
         return Observed(arn=arn, params=pick(group, _PARAMS), status=group.get("status"),
                         failure_reason=group.get("failureReason"), outputs={"arn": arn})
 
-    def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:
-        return find_by_name(client, "list_dataset_groups", "datasetGroups", "datasetGroupArn", name)
-
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
-        args = pick(params, ("domain", "roleArn", "kmsKeyArn"))
+        args = pick(params, _OWN)
         if tags:
             args["tags"] = api_tags(tags)
         return client.create_dataset_group(name=name, **args)["datasetGroupArn"]

@@ -8,7 +8,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Observed, ResourceType, api_tags, describe_or_none, paginate, pick
+from ..spec.checks import ROLE_ARN_RE, ROLE_EXAMPLE, Problems, check_arn, check_s3, check_tags, d
+from ..spec.model import Ref
+from ..spec.schema_parts import BOOL, STR, TAGS, obj
+from .base import Listing, Observed, ResourceType, api_tags, describe_or_none, paginate, pick
+from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting
 
 _PARAMS = ("datasetArn", "dataSource", "roleArn", "importMode", "publishAttributionMetricsToS3")
 
@@ -21,8 +25,73 @@ def job_name(prefix: str) -> str:
 
 class DatasetImportType(ResourceType):
     type_name = "dataset_import"
+    host = "dataset"
+    nested_key = "import"
+    parent = "dataset"
+    params = _PARAMS
+    attributes = ("arn", "jobName")
+    listing = Listing("list_dataset_import_jobs", "datasetImportJobs", "datasetImportJobArn", "datasetArn")
     is_intent = True
     create_timeout = 6 * 3600.0
+
+    # -- spec ---------------------------------------------------------------------------------------
+    def entry_schema(self) -> dict[str, Any]:
+        return obj({
+            "dataSource": obj({"dataLocation": {**STR, "description": "s3://bucket/prefix/ or a file"}},
+                              ("dataLocation",)),
+            "roleArn": STR,
+            "importMode": {"enum": ["FULL", "INCREMENTAL"]},
+            "publishAttributionMetricsToS3": BOOL,
+            "tags": TAGS,
+        }, ("dataSource",), description="Import data when the dataset is created or the source changes.")
+
+    def declared_in(self, host_entry: Mapping[str, Any]) -> bool:
+        return isinstance(host_entry.get("import"), dict)
+
+    def check_entries(self, group: GroupCheck, problems: Problems) -> None:
+        for key, ds in group.sections["datasets"].items():
+            imp = ds.get("import")
+            if not isinstance(imp, dict):
+                continue
+            ipath = (*group.path, "datasets", key, "import")
+            check_s3(d(imp.get("dataSource")), (*ipath, "dataSource"), "dataLocation", problems)
+            check_arn(imp, ipath, "roleArn", ROLE_ARN_RE, problems, ROLE_EXAMPLE)
+            check_tags(d(imp.get("tags")), (*ipath, "tags"), problems, group.defaults_tags)
+
+    def flatten(self, c: EntryContext) -> list[Flat]:
+        e = c.entry
+        imp = e.get("import")
+        if imp is None:
+            return []
+        params: dict[str, Any] = {"datasetArn": Ref(c.address("dataset")), "dataSource": dict(imp["dataSource"])}
+        if "roleArn" in imp:
+            params["roleArn"] = imp["roleArn"]
+        params["importMode"] = imp.get("importMode", "FULL")
+        if "publishAttributionMetricsToS3" in imp:
+            params["publishAttributionMetricsToS3"] = imp["publishAttributionMetricsToS3"]
+        return [Flat(c.address(self.type_name), f"{c.name}-import", params, (*c.path, "import"),
+                     (e.get("tags"), imp.get("tags")))]
+
+    def discover(self, client: Any, parent_arn: str, parent: Observed, container_name: str,
+                 host_key: str) -> list[tuple[str, str]]:
+        """The latest job that did not fail: the import the spec describes."""
+        jobs = [j for j in self.list_live(client, parent_arn) if j.get("status") != "CREATE FAILED"]
+        jobs.sort(key=lambda j: j.get("creationDateTime", 0), reverse=True)
+        return [(host_key, jobs[0]["datasetImportJobArn"])] if jobs else []
+
+    def nested_entry(self, host: Discovered, found: Discovered | None, ctx: SpecWriting) -> Any:
+        if found is None:
+            return None
+        p = found.observed.params
+        imp: dict[str, Any] = {"dataSource": {"dataLocation": p.get("dataSource", {}).get("dataLocation")}}
+        defaults = {"importMode": "FULL", "publishAttributionMetricsToS3": False}
+        imp.update({k: p[k] for k in ("roleArn", "importMode", "publishAttributionMetricsToS3")
+                    if k in p and not (k in defaults and p[k] == defaults[k])})
+        if found.tags:
+            imp["tags"] = dict(found.tags)
+        return imp
+
+    # -- AWS ----------------------------------------------------------------------------------------
 
     def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(params)

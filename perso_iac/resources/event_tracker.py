@@ -6,15 +6,43 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
+from ..spec.checks import Problems
+from ..spec.schema_parts import TAGGED, obj
+from .base import Listing, Observed, ResourceType, api_tags, describe_or_none, ignore_not_found, pick
+from .entry import EntryContext, Flat, GroupCheck, lifecycle_of
 
 _PARAMS = ("name", "datasetGroupArn")
 
 
 class EventTrackerType(ResourceType):
     type_name = "event_tracker"
+    section = "event_trackers"
+    container = "dataset_group"
+    parent = "dataset_group"
+    params = _PARAMS
+    attributes = ("arn", "trackingId")
+    listing = Listing("list_event_trackers", "eventTrackers", "eventTrackerArn", "datasetGroupArn")
+    detect_unmanaged = True
+    import_output = ("tracking_id", "trackingId")
     create_timeout = 1800.0
     delete_timeout = 1800.0
+
+    # -- spec ---------------------------------------------------------------------------------------
+    def entry_schema(self) -> dict[str, Any]:
+        return obj(TAGGED)
+
+    def check_entries(self, group: GroupCheck, problems: Problems) -> None:
+        trackers = group.sections["event_trackers"]
+        if len(trackers) > 1:
+            second = list(trackers)[1]
+            problems.add((*group.path, "event_trackers", second), "a dataset group can have only one event tracker",
+                         "remove all but one event tracker")
+
+    def flatten(self, c: EntryContext) -> list[Flat]:
+        return [Flat(c.address(), c.name, {"name": c.name, "datasetGroupArn": c.container_ref}, c.path,
+                     (c.entry.get("tags"),), depends_on=c.declared.get("dataset", ()), lifecycle=lifecycle_of(c.entry))]
+
+    # -- AWS ----------------------------------------------------------------------------------------
 
     def read(self, client: Any, arn: str) -> Observed | None:
         resp = describe_or_none(client.describe_event_tracker, eventTrackerArn=arn)
@@ -26,13 +54,6 @@ class EventTrackerType(ResourceType):
             outputs["trackingId"] = tracker["trackingId"]
         return Observed(arn=arn, params=pick(tracker, _PARAMS), status=tracker.get("status"),
                         failure_reason=tracker.get("failureReason"), outputs=outputs)
-
-    def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:
-        group = params.get("datasetGroupArn")
-        if not isinstance(group, str):
-            return None
-        return find_by_name(client, "list_event_trackers", "eventTrackers", "eventTrackerArn", name,
-                            datasetGroupArn=group)
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
         args: dict[str, Any] = {"datasetGroupArn": params["datasetGroupArn"]}

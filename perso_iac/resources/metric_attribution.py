@@ -8,24 +8,41 @@ compared as a set (sorted by metricName).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..aws import error_code
+from ..spec.checks import (
+    KMS_ARN_RE,
+    KMS_EXAMPLE,
+    ROLE_ARN_RE,
+    ROLE_EXAMPLE,
+    PathT,
+    Problems,
+    check_arn,
+    check_s3,
+    d,
+)
+from ..spec.schema_parts import COMMON, STR, obj
 from .base import (
+    Listing,
     Observed,
     ResourceType,
     covers,
     describe_or_none,
-    find_by_name,
     ignore_not_found,
     paginate,
     pick,
 )
+from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of
 
 _METRIC_KEYS = ("eventType", "metricName", "expression")
+METRIC_EXPR_RE = re.compile(r"^\s*(SUM\(\s*(Interactions|Items)\.[A-Za-z_][A-Za-z0-9_]*\s*\)|SAMPLECOUNT\(\s*\))\s*$")
+_METRIC = obj({"eventType": STR, "metricName": STR, "expression": STR}, ("eventType", "metricName", "expression"))
+_S3_DATA_CONFIG = obj({"path": STR, "kmsKeyArn": STR}, ("path",))
 
 
 def sorted_metrics(metrics: Any) -> Any:
@@ -46,10 +63,41 @@ def metrics_delta(before: Any, after: Any) -> tuple[list[dict[str, Any]], list[s
 
 class MetricAttributionType(ResourceType):
     type_name = "metric_attribution"
+    section = "metric_attributions"
+    container = "dataset_group"
+    parent = "dataset_group"
+    params = ("name", "datasetGroupArn", "metrics", "metricsOutputConfig")
+    listing = Listing("list_metric_attributions", "metricAttributions", "metricAttributionArn", "datasetGroupArn")
+    detect_unmanaged = True
     updatable = frozenset({"metrics", "metricsOutputConfig"})
     taggable = False
     create_timeout = 1800.0
     delete_timeout = 1800.0
+
+    # -- spec ---------------------------------------------------------------------------------------
+    def entry_schema(self) -> dict[str, Any]:
+        return obj({
+            **COMMON,
+            "metrics": {"type": "array", "items": _METRIC, "minItems": 1},
+            "metricsOutputConfig": obj({"s3DataDestination": _S3_DATA_CONFIG, "roleArn": STR}, ("roleArn",)),
+        }, ("metrics", "metricsOutputConfig"))
+
+    def check_entries(self, group: GroupCheck, problems: Problems) -> None:
+        check_metric_attributions(group.path, group.sections["metric_attributions"], group.dataset_types, problems)
+
+    def flatten(self, c: EntryContext) -> list[Flat]:
+        e = c.entry
+        params = {"name": c.name, "datasetGroupArn": c.container_ref, "metrics": [dict(m) for m in e["metrics"]],
+                  "metricsOutputConfig": e["metricsOutputConfig"]}
+        return [Flat(c.address(), c.name, params, c.path, depends_on=c.declared.get("dataset", ()),
+                     lifecycle=lifecycle_of(e))]
+
+    def spec_entry(self, found: Discovered, ctx: SpecWriting) -> dict[str, Any]:
+        p = found.observed.params
+        return {"metrics": [dict(m) for m in p.get("metrics") or []],
+                "metricsOutputConfig": dict(p.get("metricsOutputConfig") or {})}
+
+    # -- AWS ----------------------------------------------------------------------------------------
 
     def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(params)
@@ -74,13 +122,6 @@ class MetricAttributionType(ResourceType):
         return Observed(arn=arn, params=params, status=attribution.get("status"),
                         failure_reason=attribution.get("failureReason"), outputs={"arn": arn})
 
-    def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:
-        group = params.get("datasetGroupArn")
-        if not isinstance(group, str):
-            return None
-        return find_by_name(client, "list_metric_attributions", "metricAttributions", "metricAttributionArn",
-                            name, datasetGroupArn=group)
-
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
         args = pick(params, ("datasetGroupArn", "metrics", "metricsOutputConfig"))
         return client.create_metric_attribution(name=name, **args)["metricAttributionArn"]
@@ -101,3 +142,43 @@ class MetricAttributionType(ResourceType):
 
     def delete(self, client: Any, arn: str) -> None:
         ignore_not_found(client.delete_metric_attribution, metricAttributionArn=arn)
+
+
+# -- checking a spec's metric attributions ---------------------------------------------------------
+
+def check_metric_attributions(gpath: PathT, attributions: Mapping[str, Any], present: set[str],
+                              problems: Problems) -> None:
+    for key, attr in attributions.items():
+        if not isinstance(attr, dict):
+            continue
+        path: PathT = (*gpath, "metric_attributions", key)
+        metrics = attr.get("metrics")
+        if isinstance(metrics, list):
+            if len(metrics) > 10:
+                problems.add((*path, "metrics"), f"{len(metrics)} metrics; AWS allows 10 per metric attribution")
+            names: set[str] = set()
+            for i, metric in enumerate(metrics):
+                if not isinstance(metric, dict):
+                    continue
+                mname = metric.get("metricName")
+                if isinstance(mname, str):
+                    if mname in names:
+                        problems.add((*path, "metrics", i, "metricName"), f"duplicate metricName '{mname}'")
+                    names.add(mname)
+                expr = metric.get("expression")
+                if isinstance(expr, str):
+                    if not METRIC_EXPR_RE.match(expr):
+                        problems.add((*path, "metrics", i, "expression"), f"invalid metric expression '{expr}'",
+                                     "use SAMPLECOUNT() or SUM(Interactions.COLUMN) / SUM(Items.COLUMN)")
+                    else:
+                        for ds in re.findall(r"(Interactions|Items)\.", expr):
+                            if ds not in present:
+                                problems.add((*path, "metrics", i, "expression"),
+                                             f"the metric sums {ds} data, and dataset group '{gpath[1]}' has no "
+                                             f"{ds} dataset", f"add a dataset with datasetType: {ds}")
+        out = d(attr.get("metricsOutputConfig"))
+        opath = (*path, "metricsOutputConfig")
+        check_arn(out, opath, "roleArn", ROLE_ARN_RE, problems, ROLE_EXAMPLE)
+        dest = d(out.get("s3DataDestination"))
+        check_s3(dest, (*opath, "s3DataDestination"), "path", problems)
+        check_arn(dest, (*opath, "s3DataDestination"), "kmsKeyArn", KMS_ARN_RE, problems, KMS_EXAMPLE)

@@ -11,16 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..facts import recipes as catalog
+from ..spec.checks import PathT, Problems, did_you_mean
+from ..spec.schema_parts import BOOL, STR, STRING_MAP, TAGGED, TRAINING_DATA_CONFIG, obj
 from .base import (
+    Listing,
     Observed,
     ResourceType,
     api_tags,
     covers,
     describe_or_none,
-    find_by_name,
     ignore_not_found,
     pick,
 )
+from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of, stringify_maps
 
 ACTIVE, INACTIVE = "ACTIVE", "INACTIVE"
 STATES = (ACTIVE, INACTIVE)
@@ -38,11 +42,65 @@ def running_state(status: str | None) -> str | None:
     return None
 
 
+RECOMMENDER_CONFIG = obj({
+    "itemExplorationConfig": STRING_MAP,
+    "minRecommendationRequestsPerSecond": {"type": "integer", "minimum": 1},
+    "trainingDataConfig": TRAINING_DATA_CONFIG,
+    "enableMetadataWithRecommendations": BOOL,
+}, description="CreateRecommender's recommenderConfig.")
+
+
 class RecommenderType(ResourceType):
     type_name = "recommender"
+    section = "recommenders"
+    container = "dataset_group"
+    parent = "dataset_group"
+    params = ("name", "datasetGroupArn", "recipeArn", "recommenderConfig", "state")
+    listing = Listing("list_recommenders", "recommenders", "recommenderArn", "datasetGroupArn")
+    detect_unmanaged = True
+    import_output = ("recommender_arn", "arn")
     updatable = frozenset({"recommenderConfig", "state"})
     create_timeout = 6 * 3600.0
     delete_timeout = 3600.0
+
+    # -- spec ---------------------------------------------------------------------------------------
+    def entry_schema(self) -> dict[str, Any]:
+        return obj({
+            **TAGGED,
+            "recipeArn": STR,
+            "recommenderConfig": RECOMMENDER_CONFIG,
+            "state": {"enum": ["ACTIVE", "INACTIVE"],
+                      "description": "INACTIVE stops the recommender (and its billing)."},
+        }, ("recipeArn",))
+
+    def check_entries(self, group: GroupCheck, problems: Problems) -> None:
+        domain = group.entry.get("domain")
+        check_recommenders(group.path, group.sections["recommenders"], domain if isinstance(domain, str) else None,
+                           problems)
+
+    def flatten(self, c: EntryContext) -> list[Flat]:
+        e = c.entry
+        params: dict[str, Any] = {"name": c.name, "datasetGroupArn": c.container_ref, "recipeArn": e["recipeArn"]}
+        if "recommenderConfig" in e:
+            params["recommenderConfig"] = stringify_maps(e["recommenderConfig"])
+        params["state"] = e.get("state", ACTIVE)
+        return [Flat(c.address(), c.name, params, c.path, (e.get("tags"),),
+                     depends_on=c.declared.get("dataset", ()), lifecycle=lifecycle_of(e))]
+
+    def spec_entry(self, found: Discovered, ctx: SpecWriting) -> dict[str, Any]:
+        p = found.observed.params
+        entry: dict[str, Any] = {"recipeArn": p.get("recipeArn")}
+        if p.get("recommenderConfig"):
+            entry["recommenderConfig"] = dict(p["recommenderConfig"])
+        entry["state"] = p.get("state", ACTIVE)
+        return entry
+
+    def cost_note(self, after: Mapping[str, Any]) -> str | None:
+        if after.get("state", ACTIVE) != ACTIVE:
+            return None
+        return "bills per hour while ACTIVE (set state: INACTIVE to stop billing)"
+
+    # -- AWS ----------------------------------------------------------------------------------------
 
     def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(params)
@@ -67,13 +125,6 @@ class RecommenderType(ResourceType):
             update.get("failureReason") if update.get("status") == "CREATE FAILED" else None)
         return Observed(arn=arn, params=params, status=rec.get("status"), failure_reason=failure,
                         outputs={"arn": arn}, updating=updating)
-
-    def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:
-        group = params.get("datasetGroupArn")
-        if not isinstance(group, str):
-            return None
-        return find_by_name(client, "list_recommenders", "recommenders", "recommenderArn", name,
-                            datasetGroupArn=group)
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
         # `state` is not an API parameter: a new recommender starts ACTIVE, and converge() stops it.
@@ -114,3 +165,35 @@ class RecommenderType(ResourceType):
 
     def delete(self, client: Any, arn: str) -> None:
         ignore_not_found(client.delete_recommender, recommenderArn=arn)
+
+
+# -- checking a spec's recommenders ----------------------------------------------------------------
+
+def check_recommenders(gpath: PathT, recommenders: Mapping[str, Any], domain: str | None,
+                       problems: Problems) -> None:
+    for key, rec in recommenders.items():
+        if not isinstance(rec, dict):
+            continue
+        path: PathT = (*gpath, "recommenders", key)
+        if domain is None:
+            problems.add(path, "recommenders exist only in domain dataset groups",
+                         f"set domain: ECOMMERCE or VIDEO_ON_DEMAND on dataset group '{gpath[1]}', or use a "
+                         "solution and a campaign", key=True)
+        arn = rec.get("recipeArn")
+        if not isinstance(arn, str):
+            continue
+        recipe = catalog.recipe_for(arn)
+        options = catalog.domain_recipe_arns(domain)
+        if recipe is None:
+            guess = did_you_mean(arn, options or catalog.domain_recipe_arns())
+            problems.add((*path, "recipeArn"), f"unknown recommender use case '{arn}'",
+                         f"did you mean '{guess}'?" if guess else f"use one of {', '.join(options)}")
+        elif not recipe.is_domain:
+            problems.add((*path, "recipeArn"), f"'{recipe.name}' is a custom recipe; recommenders need a "
+                                               "domain use case",
+                         f"use one of {', '.join(options)}" if options else
+                         "use a solution and a campaign for custom recipes")
+        elif domain is not None and recipe.domain != domain:
+            problems.add((*path, "recipeArn"), f"'{recipe.name}' is a {recipe.domain} use case but dataset group "
+                                               f"'{gpath[1]}' is {domain}",
+                         f"use one of {', '.join(options)}")

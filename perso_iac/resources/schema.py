@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .base import Observed, ResourceType, describe_or_none, find_by_name, ignore_not_found, pick
+from ..facts.avro import DOMAINS
+from ..spec import avro
+from ..spec.avro import canonical
+from ..spec.checks import Checked, PathT, Problems, s
+from ..spec.schema_parts import COMMON, STR, obj
+from ..spec.yamlsrc import dotted
+from .base import Listing, Observed, ResourceType, describe_or_none, ignore_not_found, pick
+from .entry import Discovered, EntryContext, Flat, SpecWriting, lifecycle_of
+
+_AVRO_ORDER = ("type", "name", "namespace", "doc", "version", "fields")
 
 
 def canonical_json(text: str | Mapping[str, Any]) -> str:
@@ -18,9 +27,43 @@ def canonical_json(text: str | Mapping[str, Any]) -> str:
 
 class SchemaType(ResourceType):
     type_name = "schema"
+    section = "schemas"
+    params = ("name", "schema", "domain")
+    listing = Listing("list_schemas", "schemas", "schemaArn")
     taggable = False
     create_timeout = 120.0
     delete_timeout = 120.0
+
+    # -- spec ---------------------------------------------------------------------------------------
+    def entry_schema(self) -> dict[str, Any]:
+        return obj({
+            **COMMON,
+            "domain": {"enum": list(DOMAINS)},
+            "schema": {"type": ["object", "string"],
+                       "description": "The Avro schema: a YAML/JSON object or a JSON string."},
+            "schema_file": {**STR, "description": "A JSON file with the Avro schema, relative to the spec file."},
+        }, description="Exactly one of `schema` and `schema_file`.")
+
+    def check_entry(self, key: str, path: PathT, entry: Mapping[str, Any], checked: Checked,
+                    problems: Problems) -> None:
+        checked.schema_domains[key] = s(entry.get("domain"))
+        parsed = load_avro(entry, path, checked, problems)
+        if parsed is not None:
+            checked.schemas[key] = parsed
+
+    def flatten(self, c: EntryContext) -> list[Flat]:
+        params: dict[str, Any] = {"name": c.name, "schema": canonical(c.checked.schemas[c.key])}
+        if c.entry.get("domain"):
+            params["domain"] = c.entry["domain"]
+        return [Flat(c.address(), c.name, params, c.path, lifecycle=lifecycle_of(c.entry))]
+
+    def spec_entry(self, found: Discovered, ctx: SpecWriting) -> dict[str, Any]:
+        p = found.observed.params
+        entry: dict[str, Any] = {}
+        if p.get("domain"):
+            entry["domain"] = p["domain"]
+        entry["schema"] = _readable_avro(json.loads(p["schema"]))
+        return entry
 
     def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(params)
@@ -38,12 +81,97 @@ class SchemaType(ResourceType):
         params = self.normalize(pick(schema, ("name", "schema", "domain")))
         return Observed(arn=arn, params=params, status=None, outputs={"arn": arn})
 
-    def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:
-        return find_by_name(client, "list_schemas", "schemas", "schemaArn", name)
-
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
         args = pick(params, ("schema", "domain"))
         return client.create_schema(name=name, **args)["schemaArn"]
 
     def delete(self, client: Any, arn: str) -> None:
         ignore_not_found(client.delete_schema, schemaArn=arn)
+
+
+def _readable_avro(schema: Any) -> Any:
+    """The Avro record with its keys in the conventional order (type, name, ... fields last)."""
+    if not isinstance(schema, dict):
+        return schema
+    head = {k: schema[k] for k in _AVRO_ORDER if k in schema and k != "fields"}
+    rest = {k: v for k, v in schema.items() if k not in _AVRO_ORDER}
+    tail = {"fields": schema["fields"]} if "fields" in schema else {}
+    return {**head, **rest, **tail}
+
+
+# -- checking a spec's Avro schemas ----------------------------------------------------------------
+
+def load_avro(entry: Mapping[str, Any], path: PathT, checked: Checked, problems: Problems) -> Any:
+    """Read and check a schema's Avro definition; None when it can't be used."""
+    has_inline, has_file = "schema" in entry, "schema_file" in entry
+    if has_inline == has_file:
+        problems.add(path, "a schema needs exactly one of 'schema' (inline) and 'schema_file'",
+                     "keep one of the two" if has_inline else "add schema: {...} or schema_file: path.json",
+                     key=True)
+        return None
+    if has_file:
+        file_value = entry["schema_file"]
+        if not isinstance(file_value, str):
+            return None
+        at: PathT = (*path, "schema_file")
+        file = (checked.base_dir / file_value)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            problems.add(at, f"schema file '{file_value}' does not exist (looked in {file.parent})",
+                         "schema_file is relative to the spec file")
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.add(at, f"cannot read schema file '{file_value}': {exc}")
+            return None
+        parsed, issue = _parse_json_no_dupes(text)
+        if issue:
+            problems.add(at, f"{file_value}: {issue}", "the schema file must hold one JSON object")
+            return None
+        return _report_avro(parsed, at, problems, prefix=f"{file_value}: ")
+    inline = entry["schema"]
+    at = (*path, "schema")
+    if isinstance(inline, str):
+        parsed, issue = _parse_json_no_dupes(inline)
+        if issue:
+            problems.add(at, f"the schema string is not valid JSON: {issue}",
+                         "write the schema as a YAML mapping, or as a JSON object string")
+            return None
+        return _report_avro(parsed, at, problems, prefix="")
+    if isinstance(inline, dict):
+        return _report_avro(inline, at, problems, prefix=None)
+    return None
+
+
+def _report_avro(parsed: Any, at: PathT, problems: Problems, prefix: str | None) -> Any:
+    """Report general Avro issues: at the exact node for inline YAML, else at `at` with the inner path."""
+    _, issues = avro.check_schema(parsed)
+    report_avro_issues(issues, at, problems, prefix)
+    return parsed if not issues else None
+
+
+def report_avro_issues(issues: Iterable[avro.AvroIssue], at: PathT, problems: Problems, prefix: str | None,
+                       suffix: str = "") -> None:
+    for issue in issues:
+        if prefix is None:
+            problems.add((*at, *issue.path), issue.message + suffix, issue.hint)
+        else:
+            inner = dotted(issue.path)
+            problems.add(at, f"{prefix}{inner + ': ' if inner else ''}{issue.message}{suffix}", issue.hint)
+
+
+def _parse_json_no_dupes(text: str) -> tuple[Any, str | None]:
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        out: dict = {}
+        for k, v in items:
+            if k in out:
+                raise ValueError(f"duplicate key '{k}'")
+            out[k] = v
+        return out
+
+    try:
+        return json.loads(text, object_pairs_hook=pairs), None
+    except json.JSONDecodeError as exc:
+        return None, f"{exc.msg} at line {exc.lineno} column {exc.colno}"
+    except ValueError as exc:
+        return None, str(exc)

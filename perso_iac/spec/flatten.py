@@ -17,226 +17,87 @@ from typing import Any
 
 from ..compare import refs_in
 from ..errors import Problem
-from .avro import canonical
-from .model import Lifecycle, OutputSpec, Ref, ResourceSpec, SourceLocation
-from .validate import (
-    SECTIONS,
-    TAGGABLE,
-    Checked,
-    Problems,
-    group_name,
-    nested_name,
-    normalize_dataset_type,
-    parse_output_ref,
-    tag_value,
-)
+from ..resources.base import ResourceType
+from ..resources.entry import EntryContext, Flat, default_name
+from ..resources.registry import REGISTRY, hosted_by, members_of, top_level
+from .checks import Checked, Problems, tag_value
+from .model import OutputSpec, Ref, ResourceSpec, SourceLocation
+from .validate import parse_output_ref
 from .yamlsrc import Document
-
-_STRING_MAPS = ("algorithmHyperParameters", "featureTransformationParameters", "itemExplorationConfig")
-# solutionConfig.eventValueThreshold and hpoResourceConfig's counts are strings in the API
-_STRING_SCALARS = ("eventValueThreshold", "maxNumberOfTrainingJobs", "maxParallelTrainingJobs")
-_SOLUTION_KEYS = ("performHPO", "performAutoML", "performIncrementalUpdate", "eventType", "solutionConfig")
 
 
 class Flattener:
-    def __init__(self, doc: Document, data: dict, checked: Checked) -> None:
+    """Walks the document in file order and asks each entry's adapter what it declares."""
+
+    def __init__(self, doc: Document, data: dict, checked: Checked,
+                 adapters: dict[str, ResourceType] | None = None) -> None:
         self.doc = doc
         self.data = data
         self.checked = checked
+        self.adapters = adapters or REGISTRY
         self.resources: dict[str, ResourceSpec] = {}
         self.default_tags = _tags(data.get("defaults", {}).get("tags", {}))
 
-    # -- helpers ---------------------------------------------------------------------------------
     def source(self, path: tuple) -> SourceLocation:
         pos = self.doc.locate(path, key=True)
         return SourceLocation(self.doc.file, pos.line, pos.col)
 
-    def tags(self, type_: str, *own: Mapping[str, Any] | None) -> dict[str, str]:
-        if type_ not in TAGGABLE:
-            return {}
-        out = dict(self.default_tags)
-        for tags in own:
-            out.update(_tags(tags or {}))
-        return out
+    def add(self, adapter: ResourceType, flat: Flat) -> None:
+        tags: dict[str, str] = {}
+        if adapter.taggable:
+            tags = dict(self.default_tags)
+            for own in flat.own_tags:
+                tags.update(_tags(own or {}))
+        refs = [r.address for r in refs_in(flat.params)]
+        deps = tuple(dict.fromkeys([*refs, *flat.depends_on]))
+        self.resources[flat.address] = ResourceSpec(
+            address=flat.address, type=adapter.type_name, name=flat.name, params=flat.params, tags=tags,
+            depends_on=deps, triggers=flat.triggers, lifecycle=flat.lifecycle, source=self.source(flat.path))
 
-    def add(self, address: str, type_: str, name: str, params: dict[str, Any], path: tuple, *,
-            tags: dict[str, str] | None = None, depends_on: tuple[str, ...] = (),
-            triggers: tuple[Ref, ...] = (), lifecycle: Lifecycle | None = None) -> None:
-        refs = [r.address for r in refs_in(params)]
-        deps = tuple(dict.fromkeys([*refs, *depends_on]))
-        self.resources[address] = ResourceSpec(
-            address=address, type=type_, name=name, params=params, tags=tags or {}, depends_on=deps,
-            triggers=triggers, lifecycle=lifecycle or Lifecycle(), source=self.source(path))
+    def entry(self, adapter: ResourceType, c: EntryContext) -> None:
+        """The entry's own resources, then the intents it declares (an import, a training run)."""
+        for flat in adapter.flatten(c):
+            self.add(adapter, flat)
+        for intent in hosted_by(adapter.type_name, self.adapters):
+            for flat in intent.flatten(c):
+                self.add(intent, flat)
 
-    # -- the walk --------------------------------------------------------------------------------
     def run(self) -> dict[str, ResourceSpec]:
-        for key, entry in self.data.get("schemas", {}).items():
-            path = ("schemas", key)
-            params: dict[str, Any] = {"name": self.checked.names[path],
-                                      "schema": canonical(self.checked.schemas[key])}
-            if entry.get("domain"):
-                params["domain"] = entry["domain"]
-            self.add(f"schema.{key}", "schema", params["name"], params, path, lifecycle=_lifecycle(entry))
-        for gkey, group in self.data.get("dataset_groups", {}).items():
-            self.group(gkey, group)
+        for adapter in top_level(self.adapters):
+            section = str(adapter.section)
+            for key, entry in self.data.get(section, {}).items():
+                self.container(adapter, key, entry)
         return self.resources
 
-    def group(self, gkey: str, group: dict) -> None:
-        gpath = ("dataset_groups", gkey)
-        gname = group_name(gkey, group)
-        params: dict[str, Any] = {"name": gname}
-        for k in ("domain", "roleArn", "kmsKeyArn"):
-            if k in group:
-                params[k] = group[k]
-        gaddr = f"dataset_group.{gkey}"
-        self.add(gaddr, "dataset_group", gname, params, gpath, tags=self.tags("dataset_group", group.get("tags")),
-                 lifecycle=_lifecycle(group))
-        dsg = Ref(gaddr)
-        datasets = tuple(f"dataset.{gkey}.{k}" for k in group.get("datasets", {}))
-        imports = tuple(f"dataset_import.{gkey}.{k}" for k, d in group.get("datasets", {}).items() if "import" in d)
-        solutions = group.get("solutions", {})
-        for section in group:
-            if section not in SECTIONS:
+    def container(self, adapter: ResourceType, key: str, entry: dict) -> None:
+        path = (str(adapter.section), key)
+        name = default_name(key, entry, None)
+        self.entry(adapter, EntryContext(adapter.type_name, key, name, path, entry, self.checked))
+        members = {str(m.section): m for m in members_of(adapter.type_name, self.adapters)}
+        if not members:
+            return
+        ref = Ref(f"{adapter.type_name}.{key}")
+        declared: dict[str, tuple[str, ...]] = {}
+        for member in members.values():
+            mentries = entry.get(member.section, {})
+            declared[member.type_name] = tuple(f"{member.type_name}.{key}.{k}" for k in mentries)
+            for intent in hosted_by(member.type_name, self.adapters):
+                declared[intent.type_name] = tuple(f"{intent.type_name}.{key}.{k}" for k, e in mentries.items()
+                                                   if intent.declared_in(e))
+        # Sections in the order they are written.
+        for section in entry:
+            member = members.get(section)
+            if member is None:
                 continue
-            for key, entry in group[section].items():
-                path = (*gpath, section, key)
-                name = nested_name(gname, key, entry)
-                ctx = _Ctx(gkey, key, name, path, dsg, datasets, imports, entry)
-                getattr(self, section)(ctx, solutions)
-
-    def datasets(self, c: _Ctx, _solutions: dict) -> None:
-        e = c.entry
-        address = f"dataset.{c.gkey}.{c.key}"
-        params = {"name": c.name, "datasetType": normalize_dataset_type(e["datasetType"]),
-                  "schemaArn": Ref(f"schema.{e['schema']}"), "datasetGroupArn": c.dsg}
-        self.add(address, "dataset", c.name, params, c.path, tags=self.tags("dataset", e.get("tags")),
-                 lifecycle=_lifecycle(e))
-        imp = e.get("import")
-        if imp is not None:
-            iparams: dict[str, Any] = {"datasetArn": Ref(address), "dataSource": dict(imp["dataSource"])}
-            if "roleArn" in imp:
-                iparams["roleArn"] = imp["roleArn"]
-            iparams["importMode"] = imp.get("importMode", "FULL")
-            if "publishAttributionMetricsToS3" in imp:
-                iparams["publishAttributionMetricsToS3"] = imp["publishAttributionMetricsToS3"]
-            self.add(f"dataset_import.{c.gkey}.{c.key}", "dataset_import", f"{c.name}-import", iparams,
-                     (*c.path, "import"), tags=self.tags("dataset_import", e.get("tags"), imp.get("tags")))
-
-    def solutions(self, c: _Ctx, _solutions: dict) -> None:
-        e = c.entry
-        address = f"solution.{c.gkey}.{c.key}"
-        params: dict[str, Any] = {"name": c.name, "datasetGroupArn": c.dsg}
-        if "recipeArn" in e:
-            params["recipeArn"] = e["recipeArn"]
-        params["performAutoTraining"] = e["performAutoTraining"]
-        for k in _SOLUTION_KEYS:
-            if k in e:
-                params[k] = _stringify_maps(e[k])
-        self.add(address, "solution", c.name, params, c.path, tags=self.tags("solution", e.get("tags")),
-                 depends_on=c.datasets, lifecycle=_lifecycle(e))
-        training = e.get("training") or {}
-        if training.get("trigger", "on_change") == "on_change":
-            triggers = tuple(Ref(i, "arn") for i in c.imports)
-            self.add(f"solution_version.{c.gkey}.{c.key}", "solution_version", c.name,
-                     {"solutionArn": Ref(address), "trainingMode": training.get("trainingMode", "FULL")},
-                     (*c.path, "training") if "training" in e else c.path,
-                     tags=self.tags("solution_version", e.get("tags"), training.get("tags")),
-                     depends_on=c.imports, triggers=triggers)
-
-    def campaigns(self, c: _Ctx, solutions: dict) -> None:
-        e = c.entry
-        sol_key = e["solution"]
-        sol_addr = f"solution.{c.gkey}.{sol_key}"
-        version = e.get("solutionVersion", "newest")
-        config = _stringify_maps(dict(e.get("campaignConfig") or {}))
-        deps: tuple[str, ...] = ()
-        trains = (solutions[sol_key].get("training") or {}).get("trigger", "on_change") == "on_change"
-        if version == "newest":
-            svarn: Any = (Ref(f"solution_version.{c.gkey}.{sol_key}") if trains
-                          else Ref(sol_addr, "latestActiveVersionArn"))
-        elif version == "$LATEST":
-            svarn = Ref(sol_addr, "arn", suffix="/$LATEST")
-            config["syncWithLatestSolutionVersion"] = True
-            if trains:  # AWS refuses a $LATEST campaign until a version is ACTIVE: wait for perso's training
-                deps = (f"solution_version.{c.gkey}.{sol_key}",)
-        else:
-            svarn = version
-            deps = (sol_addr,)
-        params: dict[str, Any] = {"name": c.name, "solutionVersionArn": svarn,
-                                  "minProvisionedTPS": e["minProvisionedTPS"]}
-        if config:
-            params["campaignConfig"] = config
-        self.add(f"campaign.{c.gkey}.{c.key}", "campaign", c.name, params, c.path,
-                 tags=self.tags("campaign", e.get("tags")), depends_on=deps, lifecycle=_lifecycle(e))
-
-    def event_trackers(self, c: _Ctx, _solutions: dict) -> None:
-        self.add(f"event_tracker.{c.gkey}.{c.key}", "event_tracker", c.name,
-                 {"name": c.name, "datasetGroupArn": c.dsg}, c.path,
-                 tags=self.tags("event_tracker", c.entry.get("tags")), depends_on=c.datasets,
-                 lifecycle=_lifecycle(c.entry))
-
-    def filters(self, c: _Ctx, _solutions: dict) -> None:
-        self.add(f"filter.{c.gkey}.{c.key}", "filter", c.name,
-                 {"name": c.name, "datasetGroupArn": c.dsg, "filterExpression": c.entry["filterExpression"]},
-                 c.path, tags=self.tags("filter", c.entry.get("tags")), depends_on=c.datasets,
-                 lifecycle=_lifecycle(c.entry))
-
-    def recommenders(self, c: _Ctx, _solutions: dict) -> None:
-        e = c.entry
-        params: dict[str, Any] = {"name": c.name, "datasetGroupArn": c.dsg, "recipeArn": e["recipeArn"]}
-        if "recommenderConfig" in e:
-            params["recommenderConfig"] = _stringify_maps(e["recommenderConfig"])
-        params["state"] = e.get("state", "ACTIVE")
-        self.add(f"recommender.{c.gkey}.{c.key}", "recommender", c.name, params, c.path,
-                 tags=self.tags("recommender", e.get("tags")), depends_on=c.datasets, lifecycle=_lifecycle(e))
-
-    def metric_attributions(self, c: _Ctx, _solutions: dict) -> None:
-        e = c.entry
-        params = {"name": c.name, "datasetGroupArn": c.dsg, "metrics": [dict(m) for m in e["metrics"]],
-                  "metricsOutputConfig": e["metricsOutputConfig"]}
-        self.add(f"metric_attribution.{c.gkey}.{c.key}", "metric_attribution", c.name, params, c.path,
-                 depends_on=c.datasets, lifecycle=_lifecycle(e))
+            for mkey, mentry in entry[section].items():
+                c = EntryContext(member.type_name, mkey, default_name(mkey, mentry, name), (*path, section, mkey),
+                                 mentry, self.checked, container_key=key, container=entry, container_ref=ref,
+                                 declared=declared)
+                self.entry(member, c)
 
 
-class _Ctx:
-    def __init__(self, gkey: str, key: str, name: str, path: tuple, dsg: Ref, datasets: tuple[str, ...],
-                 imports: tuple[str, ...], entry: dict) -> None:
-        self.gkey, self.key, self.name, self.path = gkey, key, name, path
-        self.dsg, self.datasets, self.imports, self.entry = dsg, datasets, imports, entry
-
-
-def _lifecycle(entry: Mapping[str, Any]) -> Lifecycle:
-    lc = entry.get("lifecycle") or {}
-    ignore = lc.get("ignore_changes", ())
-    return Lifecycle(prevent_destroy=bool(lc.get("prevent_destroy", False)),
-                     ignore_changes=("*",) if ignore == "all" else tuple(ignore))
-
-
-def _tags(tags: Mapping[str, Any]) -> dict[str, str]:
+def _tags(tags: Any) -> dict[str, str]:
     return {str(k): tag_value(v) for k, v in tags.items()}
-
-
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _stringify_maps(value: Any) -> Any:
-    """Where the API wants text, YAML numbers are accepted (`hidden_dimension: 100` -> "100")."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if k in _STRING_MAPS and isinstance(v, dict):
-                out[k] = {mk: _scalar_text(mv) for mk, mv in v.items()}
-            elif k in _STRING_SCALARS and not isinstance(v, dict | list):
-                out[k] = _scalar_text(v)
-            else:
-                out[k] = _stringify_maps(v)
-        return out
-    if isinstance(value, list):
-        return [_stringify_maps(v) for v in value]
-    return value
 
 
 def build_outputs(doc: Document, data: dict) -> dict[str, OutputSpec]:
