@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -28,18 +29,32 @@ from .plan import Action, Change, Plan
 from .resources.base import Observed, Phase, ResourceType
 from .spec.model import Ref
 from .state.backend import StateBackend
-from .state.model import ResourceState, StateFile
+from .state.model import ResourceState, ResourceStatus, StateFile
 from .wait import Waiter
 
 Step = tuple[str, str]  # ("delete" | "apply", address)
 MAX_WAITING_STEPS = 512  # threads that may sit waiting for resources to settle at once
 
 
+class EventKind(StrEnum):
+    START = "start"
+    PROGRESS = "progress"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
 @dataclass(frozen=True)
 class ApplyEvent:
     address: str
-    kind: str          # "start", "progress", "done", "failed", "skipped"
-    step: str          # "create", "update", "replace", "delete", "wait", "forget"
+    kind: EventKind
+    step: str          # "create", "update", "replace", "delete", "wait", "adopt"
     message: str = ""
 
 
@@ -47,7 +62,7 @@ class ApplyEvent:
 class StepResult:
     address: str
     step: str
-    outcome: str       # "done", "failed", "skipped"
+    outcome: Outcome
     message: str = ""
 
 
@@ -102,8 +117,8 @@ class Applier:
                     if failed_deps or state_error is not None:
                         blocked.add(step)
                         why = f"{failed_deps[0][1]} did not complete" if failed_deps else "state could not be saved"
-                        results[step] = StepResult(step[1], step[0], "skipped", why)
-                        self.on_event(ApplyEvent(step[1], "skipped", step[0], why))
+                        results[step] = StepResult(step[1], step[0], Outcome.SKIPPED, why)
+                        self.on_event(ApplyEvent(step[1], EventKind.SKIPPED, step[0], why))
                         sorter.done(step)
                         continue
                     running[pool.submit(self._run_step, step, changes[step[1]])] = step
@@ -116,8 +131,8 @@ class Applier:
                         result = future.result()
                     except StateError as exc:
                         state_error = exc
-                        result = StepResult(step[1], step[0], "failed", exc.message)
-                    if result.outcome != "done":
+                        result = StepResult(step[1], step[0], Outcome.FAILED, exc.message)
+                    if result.outcome is not Outcome.DONE:
                         blocked.add(step)
                     results[step] = result
                     sorter.done(step)
@@ -132,9 +147,9 @@ class Applier:
         ordered = list(results.values())
         if state_error is not None:
             raise state_error
-        failed = [r for r in ordered if r.outcome == "failed"]
+        failed = [r for r in ordered if r.outcome is Outcome.FAILED]
         if failed:
-            skipped = sum(r.outcome == "skipped" for r in ordered)
+            skipped = sum(r.outcome is Outcome.SKIPPED for r in ordered)
             raise ApplyError(
                 f"apply failed: {len(failed)} step(s) failed, {skipped} skipped",
                 results=ordered,
@@ -145,17 +160,17 @@ class Applier:
     def _run_step(self, step: Step, change: Change) -> StepResult:
         kind, address = step
         label = "delete" if kind == "delete" else _apply_label(change)
-        self.on_event(ApplyEvent(address, "start", label))
+        self.on_event(ApplyEvent(address, EventKind.START, label))
         try:
             message = self._delete(change) if kind == "delete" else self._apply(change)
         except StateError:
             raise
         except (PersoError, ClientError, BotoCoreError) as exc:
             text = exc.message if isinstance(exc, PersoError) else str(wrap_error(exc, operation=label, address=address))
-            self.on_event(ApplyEvent(address, "failed", label, text))
-            return StepResult(address, label, "failed", text)
-        self.on_event(ApplyEvent(address, "done", label, message))
-        return StepResult(address, label, "done", message)
+            self.on_event(ApplyEvent(address, EventKind.FAILED, label, text))
+            return StepResult(address, label, Outcome.FAILED, text)
+        self.on_event(ApplyEvent(address, EventKind.DONE, label, message))
+        return StepResult(address, label, Outcome.DONE, message)
 
     def _interruptible(self, sleep: Callable[[float], None]) -> Callable[[float], None]:
         """The waiter's sleep, cut short when the apply is cancelled."""
@@ -188,7 +203,7 @@ class Applier:
                 return True
             except ClientError as exc:
                 if error_code(exc) == "ResourceInUseException":  # something still settling: retry
-                    self.on_event(ApplyEvent(change.address, "progress", "delete", "in use, retrying"))
+                    self.on_event(ApplyEvent(change.address, EventKind.PROGRESS, "delete", "in use, retrying"))
                     return None
                 raise wrap_error(exc, operation=f"delete {change.type}", address=change.address) from exc
 
@@ -223,7 +238,7 @@ class Applier:
         # Some desired states are reachable only from a settled resource (e.g. stopping a recommender).
         while self._converge(change, adapter, arn, params, observed):
             observed = self._wait_ready(change, adapter, arn)
-        self._record(change, arn, params, tags, observed, status="ready")
+        self._record(change, arn, params, tags, observed, status=ResourceStatus.READY)
         return message
 
     def _create(self, change: Change, adapter: ResourceType, params: dict[str, Any], tags: dict[str, str]) -> str:
@@ -238,17 +253,17 @@ class Applier:
             # one is still being deleted (DELETE IN_PROGRESS): wait it out and create again.
             arn = self._call(adapter.find, self.client, change.name, params)
             if arn is not None:
-                self.on_event(ApplyEvent(change.address, "progress", "create", f"adopting existing {arn}"))
+                self.on_event(ApplyEvent(change.address, EventKind.PROGRESS, "create", f"adopting existing {arn}"))
             else:
-                self.on_event(ApplyEvent(change.address, "progress", "create", "name still being deleted, waiting"))
+                self.on_event(ApplyEvent(change.address, EventKind.PROGRESS, "create", "name still being deleted, waiting"))
             return arn
 
         # Journal the attempt first: if we are killed after AWS created it but before we learn its
         # ARN, the next run finds it by name and knows it is ours to adopt.
-        self._record(change, "", params, tags, None, status="creating")
+        self._record(change, "", params, tags, None, status=ResourceStatus.CREATING)
         arn = self.waiter.until(attempt, timeout=adapter.delete_timeout, what=f"the name of {change.address} to be free")
         # Record at once: if we are killed while waiting, the next run knows the ARN.
-        self._record(change, arn, params, tags, None, status="pending")
+        self._record(change, arn, params, tags, None, status=ResourceStatus.PENDING)
         return arn
 
     def _converge(self, change: Change, adapter: ResourceType, arn: str, params: dict[str, Any],
@@ -267,7 +282,7 @@ class Applier:
                 raise StepFailed(f"{change.address}: {arn} disappeared while waiting for it")
             if observed.status != last_status[0]:
                 last_status[0] = observed.status
-                self.on_event(ApplyEvent(change.address, "progress", "wait", observed.status or ""))
+                self.on_event(ApplyEvent(change.address, EventKind.PROGRESS, "wait", observed.status or ""))
             if observed.phase is Phase.FAILED:
                 raise StepFailed(f"{change.address}: {observed.status}: {observed.failure_reason or 'no reason given'}")
             return observed if observed.phase is Phase.READY else None
@@ -293,7 +308,7 @@ class Applier:
         return self.adapters[change.type].normalize(params)
 
     def _record(self, change: Change, arn: str, params: dict[str, Any], tags: dict[str, str],
-                observed: Observed | None, *, status: str) -> None:
+                observed: Observed | None, *, status: ResourceStatus) -> None:
         outputs = dict(observed.outputs) if observed else {"arn": arn}
         outputs["arn"] = arn
         triggers = {str(t): self._lookup(t) for t in change.triggers}

@@ -8,6 +8,7 @@ as changes), and lets each adapter say which paths it can update in place.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from .compare import differing_paths
@@ -16,7 +17,7 @@ from .graph import topological_order
 from .plan import Action, Change, Plan, Reason
 from .resources.base import Observed, Phase, ResourceType
 from .spec.model import Ref, ResourceSpec
-from .state.model import StateFile
+from .state.model import ResourceStatus, StateFile
 
 Lookup = Callable[[Ref], Any]
 UNKNOWN = object()  # returned by a Lookup for a value known only after apply
@@ -78,8 +79,10 @@ def make_plan(
             reason=Reason.DESTROY if destroy else Reason.REMOVED_FROM_SPEC,
             name=res.name, arn=res.arn, before=dict(obs.params) if obs else dict(res.params),
             tags_before=dict(res.tags), prior_depends_on=tuple(res.depends_on),
-            is_intent=adapter.is_intent, gone=obs is None,
+            is_intent=adapter.is_intent,
         )
+        if obs is None:  # already gone outside perso: apply only forgets it
+            planned[address] = replace(planned[address], reason=Reason.GONE)
 
     _check_prevent_destroy(planned.values(), resources)
     changes = tuple(planned[a] for a in order) + tuple(
@@ -101,16 +104,15 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
         missing = prior is not None and bool(prior.arn)
         return Change(action=Action.CREATE, reason=Reason.MISSING_REMOTELY if missing else Reason.NEW, **base)
 
-    creating = prior is not None and prior.status == "creating"
+    creating = prior is not None and prior.status == ResourceStatus.CREATING
     if prior is None and not adapter.is_intent:
         # Someone else's resource (or a lost state): taking it over silently would let a later
         # destroy delete it. Terraform's answer, and ours: import it explicitly.
-        return Change(action=Action.CREATE, reason=Reason.ALREADY_EXISTS, arn=obs.arn, conflict=True,
+        return Change(action=Action.CREATE, reason=Reason.ALREADY_EXISTS, arn=obs.arn,
                       detail=f"perso import {spec.address} {obs.arn}", **base)
     before = adapter.align_observed(obs.params, desired)
     adopt = prior is None or creating  # intents are harmless to adopt: they cannot be deleted
-    base.update(arn=obs.arn, before=before, tags_before=dict(prior.tags) if prior and not creating else None,
-                adopt=adopt)
+    base.update(arn=obs.arn, before=before, tags_before=dict(prior.tags) if prior and not creating else None)
     if obs.phase is Phase.FAILED:
         return Change(action=Action.REPLACE, reason=Reason.FAILED_REMOTELY,
                       detail=obs.failure_reason or "", **base)
@@ -140,11 +142,14 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
     if tags_differ:
         paths.append("tags")
     if paths:
-        return Change(action=Action.UPDATE, reason=Reason.CHANGED, changed_paths=tuple(paths), **base)
+        return Change(action=Action.UPDATE, reason=Reason.ADOPTED if adopt else Reason.CHANGED,
+                      changed_paths=tuple(paths), **base)
+    if adopt:
+        return Change(action=Action.NOOP, reason=Reason.ADOPTED, **base)
     # Still settling, or settled since a killed apply recorded it as pending: apply waits for it
     # (a no-op when already settled) and records it as a clean apply would.
-    unsettled = obs.phase is Phase.PENDING or (prior is not None and prior.status != "ready")
-    return Change(action=Action.NOOP, pending=unsettled, **base)
+    unsettled = obs.phase is Phase.PENDING or (prior is not None and prior.status != ResourceStatus.READY)
+    return Change(action=Action.NOOP, reason=Reason.SETTLING if unsettled else Reason.NONE, **base)
 
 
 def _trigger_value(ref: Ref, lookup: Lookup) -> Any:

@@ -28,11 +28,3 @@ def topological_order(depends_on: Mapping[str, Iterable[str]]) -> list[str]:
         sorter.done(*ready)
     return order
 
-
-def dependents(depends_on: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
-    """The reverse edges: for each address, the addresses that depend on it directly."""
-    out: dict[str, set[str]] = {address: set() for address in depends_on}
-    for address, deps in depends_on.items():
-        for dep in deps:
-            out.setdefault(dep, set()).add(address)
-    return out

@@ -20,7 +20,7 @@ from .resources.base import KEY_CHARS, Observed, Phase, ResourceType, spec_key
 from .resources.entry import Discovered, SpecWriting
 from .resources.registry import REGISTRY, adapter_for, children_of, hosted_by, members_of, top_level
 from .spec.model import Ref, ResourceSpec
-from .state.model import ResourceState, StateFile
+from .state.model import ResourceState, ResourceStatus, StateFile
 
 __all__ = ["Discovered", "discover_dataset_group", "generate_spec", "import_discovered", "import_resource",
            "spec_key"]
@@ -68,7 +68,7 @@ def import_resource(
     resource = ResourceState(
         address=address, type=type_name, name=name, arn=arn, params=adapter.normalize(dict(observed.params)),
         tags=dict(tags), outputs=outputs, depends_on=list(spec.depends_on) if spec else [],
-        triggers=triggers, status="ready" if observed.phase is Phase.READY else "pending",
+        triggers=triggers, status=ResourceStatus.READY if observed.phase is Phase.READY else ResourceStatus.PENDING,
     )
     state.record(resource)
     return resource

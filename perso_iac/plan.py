@@ -46,6 +46,25 @@ class Reason(Enum):
     ALREADY_EXISTS = "create_conflicts_with_existing"            # name taken by a resource perso does not manage
     REMOVED_FROM_SPEC = "delete_because_no_resource_config"
     DESTROY = "delete_because_destroy"
+    # What apply does for a resource whose last apply did not finish, or that is gone already:
+    SETTLING = "wait_because_settling"              # NOOP: still settling (a killed apply): wait, then record it
+    ADOPTED = "adopt_because_created_by_perso"      # NOOP/UPDATE: an interrupted apply created it: record it
+    GONE = "forget_because_gone"                    # DELETE: already gone outside perso: only forget it
+
+
+# Reasons that give a NOOP change work to do at apply time.
+_NOOP_WORK = frozenset({Reason.SETTLING, Reason.ADOPTED})
+
+
+def legacy_reason(reason: Reason, *, pending: bool = False, adopt: bool = False, gone: bool = False) -> Reason:
+    """The reason of a change saved by a perso that marked these cases with side flags."""
+    if gone:
+        return Reason.GONE
+    if adopt and reason in (Reason.NONE, Reason.CHANGED):
+        return Reason.ADOPTED
+    if pending and reason is Reason.NONE:
+        return Reason.SETTLING
+    return reason
 
 
 @dataclass(frozen=True)
@@ -65,12 +84,34 @@ class Change:
     depends_on: tuple[str, ...] = ()            # from the spec: what must exist before creating
     prior_depends_on: tuple[str, ...] = ()      # from the state: what this kept alive before
     triggers: tuple[Ref, ...] = ()
-    is_intent: bool = False
-    pending: bool = False       # exists but still settling (a killed apply): apply waits for it
-    adopt: bool = False         # created by an interrupted apply of ours, found by name: apply records it
-    conflict: bool = False      # exists in AWS under this name but perso never managed it: import it first
-    gone: bool = False          # DELETE of something already gone: apply only forgets it
+    is_intent: bool = False     # the type's delete only forgets (import jobs, training runs)
     detail: str = ""            # e.g. the failureReason behind a replacement
+
+    # The cases below are reasons, not flags: these only name them.
+    @property
+    def pending(self) -> bool:
+        """Exists but still settling (a killed apply): apply waits for it."""
+        return self.reason is Reason.SETTLING
+
+    @property
+    def adopt(self) -> bool:
+        """Created by an interrupted apply of ours, found by name: apply records it."""
+        return self.reason is Reason.ADOPTED
+
+    @property
+    def conflict(self) -> bool:
+        """Exists in AWS under this name but perso never managed it: import it first."""
+        return self.reason is Reason.ALREADY_EXISTS
+
+    @property
+    def gone(self) -> bool:
+        """A DELETE of something already gone: apply only forgets it."""
+        return self.reason is Reason.GONE
+
+    @property
+    def actionable(self) -> bool:
+        """Whether apply has anything to do for it (a NOOP may still need waiting for or recording)."""
+        return self.action is not Action.NOOP or self.reason in _NOOP_WORK
 
     @property
     def deletes(self) -> bool:
@@ -100,7 +141,7 @@ class Plan:
 
     @property
     def actionable(self) -> list[Change]:
-        return [c for c in self.changes if c.action is not Action.NOOP or c.pending or c.adopt or c.gone]
+        return [c for c in self.changes if c.actionable]
 
     @property
     def conflicts(self) -> list[Change]:

@@ -32,7 +32,7 @@ from typing import Any
 
 from . import __version__
 from .errors import PersoError, StaleStateError
-from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, Reason
+from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, Reason, legacy_reason
 from .resources.base import Observed
 from .spec.model import Lifecycle, OutputSpec, Ref, ResourceSpec, Spec
 from .state.model import StateFile
@@ -129,13 +129,13 @@ def decode_change(data: Mapping[str, Any]) -> Change:
         raise ValueError(f"{data.get('address')}: a trigger is not a reference")
     return Change(
         address=str(data["address"]), type=str(data["type"]), action=Action(data["action"]),
-        reason=Reason(data.get("reason", "none")), name=str(data.get("name", "")), arn=data.get("arn"),
+        reason=legacy_reason(Reason(data.get("reason", "none")), pending=bool(data.get("pending", False)),
+                             adopt=bool(data.get("adopt", False)), gone=bool(data.get("gone", False))), name=str(data.get("name", "")), arn=data.get("arn"),
         before=decode_value(data.get("before")), after=decode_value(data.get("after")),
         tags_before=decode_value(data.get("tags_before")), tags_after=decode_value(data.get("tags_after")),
         changed_paths=tuple(data.get("changed_paths", ())), replace_paths=tuple(data.get("replace_paths", ())),
         depends_on=tuple(data.get("depends_on", ())), prior_depends_on=tuple(data.get("prior_depends_on", ())),
-        triggers=triggers, is_intent=bool(data.get("is_intent", False)), pending=bool(data.get("pending", False)),
-        adopt=bool(data.get("adopt", False)), gone=bool(data.get("gone", False)), detail=str(data.get("detail", "")),
+        triggers=triggers, is_intent=bool(data.get("is_intent", False)), detail=str(data.get("detail", "")),
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from ..compare import differing_paths, value_at
 from ..plan import Action, Plan, Reason
 from ..resources.base import Observed, Phase, ResourceType
-from ..state.model import StateFile
+from ..state.model import ResourceStatus, StateFile
 from .ignore import IgnoreList
 from .model import (
     AttributeDrift,
@@ -125,6 +125,7 @@ def _classify_pending(plan: Plan, state: StateFile, drifted: Mapping[str, Resour
         prior = state.resources.get(change.address)
         spec_unchanged = (
             prior is not None and change.action is not Action.DELETE and not change.adopt
+            and prior.status != ResourceStatus.CREATING
             and not differing_paths(dict(change.after or {}), dict(prior.params))
             and dict(change.tags_after or {}) == dict(prior.tags)
         )

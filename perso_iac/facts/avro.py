@@ -150,12 +150,6 @@ def dataset_type(value: Any) -> str | None:
     return API_DATASET_TYPES.get(key)
 
 
-def api_dataset_type(value: Any) -> str | None:
-    """Any spelling -> upper case (`ACTION_INTERACTIONS`), else None."""
-    t = dataset_type(value)
-    return t.upper() if t else None
-
-
 def announced_dataset_type(schema: Any) -> str | None:
     """The dataset type a schema's record name announces (`ActionInteractions` -> Action_Interactions)."""
     name = schema.get("name") if isinstance(schema, dict) else None
@@ -414,6 +408,3 @@ def check_update(old: Iterable[Field], new: Iterable[Field]) -> list[AvroIssue]:
                                     f"new field {g.name} must be nullable (a union with null)",
                                     f'type: ["null", "{g.base}"]'))
     return issues
-
-
-UPDATABLE_TYPES = ("Items", "Users")

@@ -112,7 +112,6 @@ DOMAIN_RECIPES: tuple[Recipe, ...] = tuple(
 RECIPES: tuple[Recipe, ...] = CUSTOM_RECIPES + DOMAIN_RECIPES
 
 BY_ARN: dict[str, Recipe] = {r.arn: r for r in RECIPES}
-BY_NAME: dict[str, Recipe] = {r.name: r for r in RECIPES}
 BY_ALGORITHM_ARN: dict[str, Recipe] = {r.algorithm_arn: r for r in RECIPES}
 BY_FEATURE_ARN: dict[str, Recipe] = {r.feature_transformation_arn: r for r in RECIPES}
 

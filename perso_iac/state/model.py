@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from ..errors import StateCorruptError
 
 STATE_FORMAT_VERSION = 1
+
+
+class ResourceStatus(StrEnum):
+    """How far perso got with a resource (str-valued: the state file stays plain JSON)."""
+
+    CREATING = "creating"   # journaled just before the create call, no ARN yet
+    PENDING = "pending"     # created, not yet settled
+    READY = "ready"
 
 
 @dataclass
@@ -26,7 +35,7 @@ class ResourceState:
     # "creating": written just before the create call, with no ARN yet, so that a resource a killed
     # apply created is adopted by name on the next run (and only then: anything else found by name
     # is someone else's, to be imported explicitly); "pending": created, not yet settled; "ready".
-    status: str = "ready"
+    status: str = ResourceStatus.READY
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

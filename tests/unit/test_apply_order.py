@@ -8,7 +8,7 @@ import pytest
 
 from perso_iac.apply import step_graph
 from perso_iac.errors import WaitTimeoutError
-from perso_iac.plan import Action, Change
+from perso_iac.plan import Action, Change, Reason
 from perso_iac.wait import Waiter
 
 
@@ -57,7 +57,7 @@ def test_old_schema_is_deleted_only_after_the_dataset_moved_off_it():
 
 
 def test_noop_changes_have_no_steps_but_pending_ones_are_waited_for():
-    graph = step_graph({"a.x": change("a.x", Action.NOOP), "b.y": change("b.y", Action.NOOP, pending=True)})
+    graph = step_graph({"a.x": change("a.x", Action.NOOP), "b.y": change("b.y", Action.NOOP, reason=Reason.SETTLING)})
     assert set(graph) == {("apply", "b.y")}
 
 

@@ -214,9 +214,11 @@ def test_diff_resource_created_by_an_interrupted_apply_is_adopted():
 
 
 def test_diff_training_run_found_without_state_is_adopted_not_repeated():
-    change = plan_for([GROUP, SOLUTION, VERSION], [], {"solution_version.ml.up": LIVE_VERSION}).by_address()[
-        "solution_version.ml.up"]
-    assert not change.conflict and change.adopt
+    state = [recorded("dataset_group.ml", DSG), recorded("solution.ml.up", SOL)]
+    live_now = {"dataset_group.ml": LIVE_GROUP, "solution.ml.up": LIVE_SOLUTION, "solution_version.ml.up": LIVE_VERSION}
+    change = plan_for([GROUP, SOLUTION, VERSION], state, live_now).by_address()["solution_version.ml.up"]
+    assert change.action is Action.NOOP and change.reason is Reason.ADOPTED and change.arn == SV
+    assert not change.conflict and change.adopt and change.actionable
 
 
 def test_diff_destroy_deletes_everything_in_state():

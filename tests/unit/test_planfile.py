@@ -54,8 +54,8 @@ CHANGES = (
            tags_before={"team": "recs"}, tags_after={"team": "recs"}, changed_paths=("minProvisionedTPS",),
            depends_on=("solution_version.ml.up",), prior_depends_on=("solution_version.ml.up",),
            triggers=(Ref("dataset_import.ml.items", "lastImport"),), detail="x"),
-    Change(address="filter.ml.old", type="filter", action=Action.DELETE, reason=Reason.REMOVED_FROM_SPEC,
-           name="old", arn=f"{ACCT}:filter/old", before={"filterExpression": "EXCLUDE"}, gone=True),
+    Change(address="filter.ml.old", type="filter", action=Action.DELETE, reason=Reason.GONE,
+           name="old", arn=f"{ACCT}:filter/old", before={"filterExpression": "EXCLUDE"}),
 )
 PLAN = Plan(changes=CHANGES, stack="ml", lineage="lin-1", serial=4, spec_digest=SPEC.digest,
             warnings=("careful",))

@@ -94,9 +94,9 @@ def test_has_changes_agrees_with_the_detailed_exit_code_rule():
     assert plan_has_changes(PLAN)
     quiet = Plan(changes=(NOOP,), stack="ml", lineage="lin", serial=3)
     assert not plan_has_changes(quiet) and plan_report(quiet)["has_changes"] is False
-    settling = Plan(changes=(Change(**{**NOOP.__dict__, "pending": True}),), stack="ml", lineage="l", serial=1)
+    settling = Plan(changes=(Change(**{**NOOP.__dict__, "reason": Reason.SETTLING}),), stack="ml", lineage="l", serial=1)
     assert not plan_has_changes(settling)  # waiting is not a change: exit 0, "Plan: 0 to ..."
-    adopting = Plan(changes=(Change(**{**NOOP.__dict__, "adopt": True}),), stack="ml", lineage="l", serial=1)
+    adopting = Plan(changes=(Change(**{**NOOP.__dict__, "reason": Reason.ADOPTED}),), stack="ml", lineage="l", serial=1)
     assert plan_has_changes(adopting) and plan_report(adopting)["summary"]["adopt"] == 1
 
 
@@ -191,6 +191,6 @@ def test_schema_rejects_what_it_should(validator):
 def test_text_summary_counts_adoptions_so_it_agrees_with_the_exit_code():
     from perso_iac.render import render_plan
 
-    adopting = Plan(changes=(Change(**{**NOOP.__dict__, "adopt": True}),), stack="ml", lineage="l", serial=1)
+    adopting = Plan(changes=(Change(**{**NOOP.__dict__, "reason": Reason.ADOPTED}),), stack="ml", lineage="l", serial=1)
     assert "0 to destroy, 1 to adopt." in render_plan(adopting)
     assert "to adopt" not in render_plan(PLAN)
