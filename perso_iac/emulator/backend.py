@@ -31,6 +31,7 @@ from .config import (
 from .model import operation_model, project, validate, validation_message
 from .ops import HANDLERS, HOOKS
 from .ops.account import Account
+from .ops.metrics import set_metrics
 from .ops.resources import TYPES
 from .store import FileStore, MemoryStore, empty_state
 
@@ -108,10 +109,21 @@ class Backend:
                     self.calls.clear()
                     self.throttled.clear()
             return out
+        if action == "metrics":
+            with self._lock, self._store.locked():
+                self.state = self._store.load()
+                snapshot = json.dumps(self.state)
+                try:
+                    result = set_metrics(Account(self.state, self.clock.now(), self.config, HOOKS), payload)
+                except BaseException:
+                    self.state = json.loads(snapshot)
+                    raise
+                self._store.save(self.state)
+            return result
         if action == "state":
             with self._lock, self._store.locked():
                 return {"state": copy.deepcopy(self._store.load()), "now": self.clock.now()}
-        raise E.invalid_input(f"unknown control action {action!r} (advance, configure, reset, calls, state)")
+        raise E.invalid_input(f"unknown control action {action!r} (advance, configure, metrics, reset, calls, state)")
 
     def configure(self, **changes: Any) -> dict:
         """Change settings at run time; every value is checked before any is applied."""
