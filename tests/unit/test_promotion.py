@@ -1,0 +1,45 @@
+"""Promotion gates, table-driven: thresholds in, verdict out."""
+
+from __future__ import annotations
+
+import pytest
+
+from perso_iac.promotion import METRICS, Gate, evaluate
+
+SERVING = {"precision_at_10": 0.2000, "coverage": 0.5000, "normalized_discounted_cumulative_gain_at_10": 0.3000}
+
+
+@pytest.mark.parametrize(("gate", "candidate", "passed", "failing"), [
+    ({"min": {"precision_at_10": 0.15}}, {**SERVING, "precision_at_10": 0.1500}, True, []),
+    ({"min": {"precision_at_10": 0.15}}, {**SERVING, "precision_at_10": 0.1499}, False, ["precision_at_10"]),
+    ({"max_drop": {"precision_at_10": 0.02}}, {**SERVING, "precision_at_10": 0.1800}, True, []),
+    ({"max_drop": {"precision_at_10": 0.02}}, {**SERVING, "precision_at_10": 0.1799}, False, ["precision_at_10"]),
+    ({"max_drop": {"coverage": "5%"}}, {**SERVING, "coverage": 0.4750}, True, []),
+    ({"max_drop": {"coverage": "5%"}}, {**SERVING, "coverage": 0.4700}, False, ["coverage"]),
+    ({"max_drop": {"coverage": "5%"}}, {**SERVING, "coverage": 0.9000}, True, []),       # better is always fine
+    ({"min": {"coverage": 0.1}, "max_drop": {"precision_at_10": "10%"}},
+     {**SERVING, "coverage": 0.05, "precision_at_10": 0.1}, False, ["coverage", "precision_at_10"]),
+    ({"min": {"precision_at_5": 0.1}}, SERVING, False, ["precision_at_5"]),               # metric missing
+])
+def test_gate_verdicts(gate, candidate, passed, failing):
+    verdict = evaluate(Gate.from_spec(gate), candidate, SERVING)
+    assert verdict.passed is passed
+    assert [c.threshold.metric for c in verdict.failures] == failing
+
+
+def test_a_first_version_is_judged_on_its_floors_only():
+    gate = Gate.from_spec({"min": {"coverage": 0.4}, "max_drop": {"precision_at_10": 0.0}})
+    assert evaluate(gate, {"coverage": 0.45, "precision_at_10": 0.01}, None).passed
+    assert not evaluate(gate, {"coverage": 0.35, "precision_at_10": 0.01}, None).passed
+
+
+def test_the_failure_names_the_metric_and_by_how_much():
+    gate = Gate.from_spec({"max_drop": {"precision_at_10": "5%"}})
+    summary = evaluate(gate, {"precision_at_10": 0.1}, SERVING).summary()
+    assert summary == "promotion gate failed: precision_at_10 0.2000 -> 0.1000 (-50.0%) (max_drop 5%)"
+
+
+def test_gate_round_trips_through_its_dict_form():
+    spec = {"min": {"coverage": 0.4}, "max_drop": {"precision_at_10": "5%", "coverage": 0.01}}
+    assert Gate.from_spec(Gate.from_spec(spec).to_dict()) == Gate.from_spec(spec)
+    assert len(METRICS) == 8
