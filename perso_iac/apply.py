@@ -22,10 +22,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import error_code, wrap_error
-from .compare import contains_ref, refs_in
+from .compare import contains_ref, refs_in, same_value
 from .diff import resolve
 from .errors import ApplyError, PersoError, PlanError, StateError
-from .plan import Action, Change, Plan
+from .plan import Action, Change, Plan, Reason
 from .resources.base import Observed, Phase, ResourceType
 from .spec.model import Ref
 from .state.backend import StateBackend
@@ -222,6 +222,8 @@ class Applier:
         adapter = self.adapters[change.type]
         params = self._resolve(change)
         tags = dict(change.tags_after or {})
+        prior = self.state.resources.get(change.address)
+        held: dict[str, Any] = dict(prior.held) if prior and change.action is Action.NOOP else {}
         if change.action in (Action.CREATE, Action.REPLACE):
             arn, message = self._create(change, adapter, params, tags), "created"
         else:
@@ -230,6 +232,8 @@ class Applier:
             if change.action is Action.UPDATE:
                 paths = [p for p in change.changed_paths if p != "tags"]
                 try:
+                    params, held = self._hold_back(change, adapter, params)
+                    paths = [p for p in paths if p not in held.get("values", {})]
                     if paths:
                         self._call(adapter.update, self.client, arn, change.before or {}, params)
                     if "tags" in change.changed_paths:
@@ -243,8 +247,28 @@ class Applier:
         # Some desired states are reachable only from a settled resource (e.g. stopping a recommender).
         while self._converge(change, adapter, arn, params, observed):
             observed = self._wait_ready(change, adapter, arn)
-        self._record(change, arn, params, tags, observed, status=ResourceStatus.READY)
+        self._record(change, arn, params, tags, observed, status=ResourceStatus.READY, held=held)
+        if held and change.action is Action.UPDATE and set(held["values"]) & set(change.changed_paths):
+            raise StepFailed(f"{change.address}: {held['reason']}",
+                             hint=f"the campaign keeps serving its current version; `perso apply --promote "
+                                  f"{change.address}` promotes the candidate anyway")
         return message
+
+    def _hold_back(self, change: Change, adapter: ResourceType,
+                   params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The params to send, and what stays held back: values a promotion gate refused now or
+        at an earlier apply (unless the plan promotes them), reverted to what AWS has."""
+        prior = self.state.resources.get(change.address)
+        held: dict[str, Any] = dict(prior.held) if prior and change.reason is not Reason.PROMOTED else {}
+        if change.reason is not Reason.PROMOTED:
+            verdict = self._call(adapter.hold_back, self.client, change.before or {}, params)
+            if verdict is not None:
+                held = {"values": dict(verdict.refused), "reason": verdict.reason}
+        before = change.before or {}
+        values = {p: v for p, v in held.get("values", {}).items() if same_value(params.get(p), v)}
+        if not values:
+            return params, {}
+        return {**params, **{p: before.get(p) for p in values}}, {**held, "values": values}
 
     def _create(self, change: Change, adapter: ResourceType, params: dict[str, Any], tags: dict[str, str]) -> str:
         def attempt() -> str | None:
@@ -313,7 +337,7 @@ class Applier:
         return self.adapters[change.type].normalize(params)
 
     def _record(self, change: Change, arn: str, params: dict[str, Any], tags: dict[str, str],
-                observed: Observed | None, *, status: ResourceStatus) -> None:
+                observed: Observed | None, *, status: ResourceStatus, held: dict[str, Any] | None = None) -> None:
         outputs = dict(observed.outputs) if observed else {"arn": arn}
         outputs["arn"] = arn
         triggers = {str(t): self._lookup(t) for t in change.triggers}
@@ -322,7 +346,7 @@ class Applier:
             self.state.record(ResourceState(
                 address=change.address, type=change.type, name=change.name, arn=arn, params=params,
                 tags=tags, outputs={k: v for k, v in outputs.items() if v is not None and k != "arn"},
-                depends_on=list(change.depends_on), triggers=triggers, status=status,
+                depends_on=list(change.depends_on), triggers=triggers, status=status, held=dict(held or {}),
             ))
         self._saver.save()
 

@@ -74,6 +74,7 @@ class Options:
     state: str | None = None
     debug: bool = False
     lock_timeout: float = 0.0
+    promote: tuple[str, ...] = ()
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -235,7 +236,7 @@ def state_backend(opts: Options, spec: Spec) -> StateBackend:
 
 def workspace(opts: Options, spec: Spec) -> Workspace:
     return Workspace(spec=spec, backend=state_backend(opts, spec), client=personalize_client(opts, spec),
-                     parallelism=opts.parallelism)
+                     parallelism=opts.parallelism, promote=frozenset(opts.promote))
 
 
 def waiter_for(opts: Options) -> Waiter:
@@ -471,6 +472,8 @@ def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
 @click.option("--destroy", is_flag=True, help="Plan the destruction of everything in the state.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--lock/--no-lock", "take_lock", default=False, help="Hold the state lock while planning.")
+@click.option("--promote", multiple=True, metavar="ADDRESS",
+              help="Move this campaign to the version its promotion gate held back (repeatable).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="Save the plan to FILE; `perso apply FILE` applies exactly it (no -f/--state needed).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
@@ -506,6 +509,8 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
 @common_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
+@click.option("--promote", multiple=True, metavar="ADDRESS",
+              help="Move this campaign to the version its promotion gate held back (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
 @click.pass_context
 @handle_errors

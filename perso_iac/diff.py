@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from .compare import differing_paths
+from .compare import differing_paths, same_value
 from .errors import PlanError
 from .graph import topological_order
 from .plan import Action, Change, Plan, Reason
@@ -47,8 +47,11 @@ def make_plan(
     *,
     spec_digest: str = "",
     destroy: bool = False,
+    promote: frozenset[str] = frozenset(),
 ) -> Plan:
-    """Compute what apply must do to make AWS match `resources` (or, with destroy, remove all)."""
+    """Compute what apply must do to make AWS match `resources` (or, with destroy, remove all).
+
+    `promote`: addresses whose held-back values (a promotion gate refused them) apply anyway."""
     desired_resources: Mapping[str, ResourceSpec] = {} if destroy else resources
     planned: dict[str, Change] = {}
     outputs: dict[str, Mapping[str, Any]] = {}
@@ -63,7 +66,8 @@ def make_plan(
     for address in order:
         spec = desired_resources[address]
         adapter = adapters[spec.type]
-        change = _plan_resource(spec, adapter, state, observed.get(address), planned, lookup)
+        change = _plan_resource(spec, adapter, state, observed.get(address), planned, lookup,
+                                promote=address in promote)
         planned[address] = change
         obs = observed.get(address)
         if change.action not in (Action.CREATE, Action.REPLACE) and obs is not None:
@@ -87,12 +91,14 @@ def make_plan(
     _check_prevent_destroy(planned.values(), resources)
     changes = tuple(planned[a] for a in order) + tuple(
         c for a, c in planned.items() if a not in desired_resources)
+    warnings = tuple(f"{c.address}: {c.detail}; it moves when a newer version passes the gate, "
+                     f"or with `perso apply --promote {c.address}`" for c in changes if c.reason is Reason.HELD)
     return Plan(changes=changes, stack=state.stack, lineage=state.lineage if state.serial else None,
-                serial=state.serial, spec_digest=spec_digest, destroy=destroy)
+                serial=state.serial, spec_digest=spec_digest, destroy=destroy, warnings=warnings)
 
 
 def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, obs: Observed | None,
-                   planned: Mapping[str, Change], lookup: Lookup) -> Change:
+                   planned: Mapping[str, Change], lookup: Lookup, *, promote: bool = False) -> Change:
     prior = state.resources.get(spec.address)
     desired = adapter.normalize(resolve(dict(spec.params), lookup))
     base = dict(address=spec.address, type=spec.type, name=spec.name, after=desired,
@@ -143,9 +149,17 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
         (known_tags is None and bool(spec.tags)) or (known_tags is not None and dict(known_tags) != dict(spec.tags)))
     if tags_differ:
         paths.append("tags")
+    # A value a promotion gate refused stays refused until the spec wants another one (or --promote).
+    held = [p for p in paths if prior is not None and p in prior.held.get("values", {})
+            and same_value(desired.get(p), prior.held["values"][p])]
+    if held and promote:
+        return Change(action=Action.UPDATE, reason=Reason.PROMOTED, changed_paths=tuple(paths), **base)
+    paths = [p for p in paths if p not in held]
     if paths:
         return Change(action=Action.UPDATE, reason=Reason.ADOPTED if adopt else Reason.CHANGED,
                       changed_paths=tuple(paths), **base)
+    if held and prior is not None:
+        return Change(action=Action.NOOP, reason=Reason.HELD, detail=str(prior.held.get("reason", "")), **base)
     if adopt:
         return Change(action=Action.NOOP, reason=Reason.ADOPTED, **base)
     # Still settling, or settled since a killed apply recorded it as pending: apply waits for it

@@ -28,6 +28,7 @@ class Workspace:
     client: Any                                   # boto3 personalize client
     adapters: Mapping[str, ResourceType] = field(default_factory=lambda: REGISTRY)
     parallelism: int = 10
+    promote: frozenset[str] = frozenset()         # campaigns to move past their promotion gate
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
     """Read the state and the live resources, and diff them against the spec."""
     state = read_state(ws.backend, ws.spec.stack)
     observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
-    plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy)
+    plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy,
+                     promote=ws.promote)
     return Refreshed(plan=plan, state=state, observed=observed)
 
 

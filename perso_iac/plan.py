@@ -50,6 +50,10 @@ class Reason(Enum):
     SETTLING = "wait_because_settling"              # NOOP: still settling (a killed apply): wait, then record it
     ADOPTED = "adopt_because_created_by_perso"      # NOOP/UPDATE: an interrupted apply created it: record it
     GONE = "forget_because_gone"                    # DELETE: already gone outside perso: only forget it
+    # Promotion gates: a NOOP whose desired value the last apply held back (the gate refused it),
+    # and an UPDATE that promotes it anyway because the user asked (--promote).
+    HELD = "noop_because_held_by_gate"
+    PROMOTED = "update_because_promotion_requested"
 
 
 # Reasons that give a NOOP change work to do at apply time.

@@ -105,8 +105,9 @@ def render_change(change: Change) -> list[str]:
 def render_plan(plan: Plan) -> str:
     """The plan as Terraform users read it: symbols, field-level before/after, reasons, summary."""
     shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt]
+    warnings = [f"[yellow]Warning:[/yellow] {escape(w)}" for w in plan.warnings]
     if not shown:
-        return "[green]No changes.[/green] The live resources match the spec."
+        return "\n".join(["[green]No changes.[/green] The live resources match the spec.", *warnings])
     lines = ["perso will perform the following actions:", ""]
     for change in shown:
         lines.extend(render_change(change))
@@ -121,6 +122,8 @@ def render_plan(plan: Plan) -> str:
         lines.append("")
         lines.append("[bold]Cost notes:[/bold]")
         lines.extend(f"  - {escape(n)}" for n in notes)
+    if warnings:
+        lines.extend(["", *warnings])
     return "\n".join(lines)
 
 

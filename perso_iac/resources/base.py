@@ -71,6 +71,16 @@ class Observed:
 
 
 @dataclass(frozen=True)
+class Held:
+    """What an update keeps back: the paths with the values to keep applying, the values refused,
+    and a message saying why (a promotion gate's verdict)."""
+
+    keep: Mapping[str, Any]        # path -> the value to send instead (what AWS has now)
+    refused: Mapping[str, Any]     # path -> the desired value not applied
+    reason: str
+
+
+@dataclass(frozen=True)
 class Listing:
     """How a type is listed: `client.<operation>(<parent_param>=parent ARN)` → items under `result_key`."""
 
@@ -174,6 +184,10 @@ class ResourceType:
     def delete(self, client: Any, arn: str) -> None:
         """Start deleting the resource; must tolerate it being already gone."""
         raise NotImplementedError
+
+    def hold_back(self, client: Any, before: Mapping[str, Any], after: Mapping[str, Any]) -> Held | None:
+        """Values of `after` that must not be applied yet, and why (e.g. a promotion gate); None: apply all."""
+        return None
 
     def converge(self, client: Any, arn: str, desired: Mapping[str, Any], observed: Observed) -> bool:
         """Called once the resource is READY after create or update: start what create()/update()

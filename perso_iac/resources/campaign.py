@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..facts import recipes as catalog
+from ..promotion import METRICS, Gate, evaluate
 from ..spec.checks import PathT, Problems, d, did_you_mean
 from ..spec.model import Ref
 from ..spec.schema_parts import BOOL, STR, STRING_MAP, TAGGED, obj
 from .base import (
+    Held,
     Listing,
     Observed,
     ResourceType,
@@ -34,6 +36,22 @@ CAMPAIGN_CONFIG = obj({
     "rankingInfluence": {"type": "object", "propertyNames": {"enum": ["POPULARITY", "FRESHNESS"]},
                          "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
 }, description="CreateCampaign's campaignConfig.")
+
+
+def _metric_map(value: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"type": "object", "propertyNames": {"enum": list(METRICS)}, "additionalProperties": value,
+            "description": description}
+
+
+PROMOTION = obj({
+    "min": _metric_map({"type": "number", "minimum": 0, "maximum": 1},
+                       "Floors the newly trained version's offline metrics must reach, e.g. {coverage: 0.1}."),
+    "max_drop": _metric_map(
+        {"oneOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                   {"type": "string", "pattern": r"^\d+(\.\d+)?%$"}]},
+        "How much worse than the serving version a metric may get: absolute (0.02) or relative (\"5%\")."),
+}, description="A promotion gate (perso only, never sent to AWS): the campaign moves to a newly trained "
+               "version only if its GetSolutionMetrics pass every threshold.")
 
 
 class CampaignType(ResourceType):
@@ -60,6 +78,7 @@ class CampaignType(ResourceType):
             "minProvisionedTPS": {"type": "integer", "minimum": 1,
                                   "description": "Required: billed per TPS-hour while the campaign exists."},
             "campaignConfig": CAMPAIGN_CONFIG,
+            "promotion": PROMOTION,
         }, ("solution", "minProvisionedTPS"))
 
     def check_entries(self, group: GroupCheck, problems: Problems) -> None:
@@ -88,6 +107,8 @@ class CampaignType(ResourceType):
                                   "minProvisionedTPS": e["minProvisionedTPS"]}
         if config:
             params["campaignConfig"] = config
+        if e.get("promotion"):
+            params["promotion"] = Gate.from_spec(e["promotion"]).to_dict()
         return [Flat(c.address(), c.name, params, c.path, (e.get("tags"),), depends_on=deps,
                      lifecycle=lifecycle_of(e))]
 
@@ -130,6 +151,8 @@ class CampaignType(ResourceType):
 
     def align_observed(self, observed: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(observed)
+        if "promotion" in desired:  # perso's own setting: AWS never has it, so it never differs
+            out["promotion"] = desired["promotion"]
         wanted, actual = desired.get("solutionVersionArn"), out.get("solutionVersionArn")
         if isinstance(wanted, str) and wanted.endswith(LATEST) and isinstance(actual, str):
             solution_arn = wanted[: -len(LATEST)]
@@ -153,6 +176,29 @@ class CampaignType(ResourceType):
 
     def delete(self, client: Any, arn: str) -> None:
         ignore_not_found(client.delete_campaign, campaignArn=arn)
+
+    def hold_back(self, client: Any, before: Mapping[str, Any], after: Mapping[str, Any]) -> Held | None:
+        """Keep serving the current version when the candidate fails the campaign's promotion gate."""
+        candidate, serving = after.get("solutionVersionArn"), before.get("solutionVersionArn")
+        if not after.get("promotion") or not _version(candidate) or candidate == serving:
+            return None
+        gate = Gate.from_spec(after["promotion"])
+        served = _metrics(client, serving) if _version(serving) else None
+        verdict = evaluate(gate, _metrics(client, candidate) or {}, served)
+        if verdict.passed:
+            return None
+        return Held(keep={"solutionVersionArn": serving}, refused={"solutionVersionArn": candidate},
+                    reason=f"{verdict.summary()}; kept {serving}, held back {candidate}")
+
+
+def _version(arn: Any) -> bool:
+    """A concrete solution version (not $LATEST, not unknown)."""
+    return isinstance(arn, str) and bool(arn) and not arn.endswith(LATEST)
+
+
+def _metrics(client: Any, version_arn: str) -> dict[str, float] | None:
+    resp = describe_or_none(client.get_solution_metrics, solutionVersionArn=version_arn)
+    return None if resp is None else dict(resp.get("metrics") or {})
 
 
 # -- checking a spec's campaigns -------------------------------------------------------------------

@@ -36,9 +36,15 @@ class ResourceState:
     # apply created is adopted by name on the next run (and only then: anything else found by name
     # is someone else's, to be imported explicitly); "pending": created, not yet settled; "ready".
     status: str = ResourceStatus.READY
+    # Values of params that apply held back (a promotion gate refused a candidate): the path, the
+    # value not applied, and why. The next plan does not try again until the desired value changes.
+    held: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.held:
+            del data["held"]   # state files of stacks without gates stay as they were
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ResourceState:

@@ -43,3 +43,31 @@ def test_gate_round_trips_through_its_dict_form():
     spec = {"min": {"coverage": 0.4}, "max_drop": {"precision_at_10": "5%", "coverage": 0.01}}
     assert Gate.from_spec(Gate.from_spec(spec).to_dict()) == Gate.from_spec(spec)
     assert len(METRICS) == 8
+
+
+def test_a_misspelled_metric_in_a_gate_is_a_located_spec_error(tmp_path):
+    from e2e_spec_for_units import gated_spec
+
+    from perso_iac.errors import SpecValidationError
+    from perso_iac.spec.loader import load_spec
+
+    path = tmp_path / "perso.yaml"
+    path.write_text(gated_spec("max_drop: {precision_at_11: 0.02}"))
+    with pytest.raises(SpecValidationError) as raised:
+        load_spec(path)
+    text = "\n".join(str(p) for p in raised.value.problems)
+    assert "perso.yaml:" in text and "precision_at_11" in text and "promotion" in text
+
+
+def test_a_gate_travels_with_the_campaign_but_is_never_sent_to_aws(tmp_path):
+    from e2e_spec_for_units import gated_spec
+
+    from perso_iac.resources.registry import REGISTRY
+    from perso_iac.spec.loader import load_spec
+
+    path = tmp_path / "perso.yaml"
+    path.write_text(gated_spec('max_drop: {precision_at_10: "5%"}'))
+    campaign = load_spec(path).resources["campaign.g.main"]
+    assert campaign.params["promotion"] == {"max_drop": {"precision_at_10": "5%"}}
+    observed = {"name": "g-main", "solutionVersionArn": "v", "minProvisionedTPS": 1}
+    assert REGISTRY["campaign"].align_observed(observed, campaign.params)["promotion"] == campaign.params["promotion"]

@@ -87,7 +87,16 @@ def _apply(base: dict[str, float], override: dict[str, Any] | None) -> dict[str,
 
 
 def version_metrics(rec: dict) -> dict[str, float]:
-    return _apply(derived_metrics(rec["arn"]), rec["x"].get("metrics"))
+    return _apply(retrained_metrics(rec["arn"]), rec["x"].get("metrics"))
+
+
+def retrained_metrics(version_arn: str) -> dict[str, float]:
+    """A version's metrics: its solution's, within ±1 % (retraining on similar data moves offline
+    metrics a little, not by the full plausible range, so a promotion gate holds only a regression)."""
+    solution_arn = version_arn.rsplit("/", 1)[0]
+    jitter = int(digest(version_arn), 16)
+    return _ordered({name: value * (1 + 0.02 * (((jitter >> (i * 8)) & 0xFF) / 255.0 - 0.5))
+                     for i, (name, value) in enumerate(derived_metrics(solution_arn).items())})
 
 
 def stamp_new_version(acct: Account, rec: dict) -> None:
