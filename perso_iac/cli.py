@@ -28,8 +28,11 @@ from . import __version__
 from .apply import ApplyEvent, StepResult
 from .aws import AwsSettings, make_client
 from .drift import baseline_lines, detect_drift, load_ignore
-from .engine import Workspace, apply_plan, conflicts_error, refresh_and_plan
+from .engine import Workspace, apply_plan, conflicts_error, read_state, refresh_and_plan
 from .errors import ApplyError, PersoError, SpecValidationError, StateError
+from .metrics import read_reports, serving_changes
+from .metrics import render_markdown as render_metrics_markdown
+from .metrics import render_text as render_metrics_text
 from .observe import observe
 from .plan import Plan
 from .planfile import Origin, build_document, live_moved, read_plan_file, spec_moved, stale_error, state_moved
@@ -494,8 +497,15 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
                                   report=plan_report(result, backend=backend),
                                   created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         save_plan_file(out_file, document)
+    def markdown() -> str:
+        text = plan_markdown(result, backend=backend, link=ci_run_url())
+        if serving_changes(result):  # the pull request shows whether the model got better
+            text += "\n" + render_metrics_markdown(read_reports(ws.client, refreshed.state, ws.adapters,
+                                                                 parallelism=ws.parallelism))
+        return text
+
     emit(opts, fmt, text=lambda: render_plan(result), document=lambda: plan_report(result, backend=backend),
-         markdown=lambda: plan_markdown(result, backend=backend, link=ci_run_url()))
+         markdown=markdown)
     if conflict is not None:
         raise conflict
     if out_file:
@@ -572,6 +582,23 @@ def drift(ctx: click.Context, fmt: str, ignore_file: str | None, no_unmanaged: b
                                         + "".join(f"{line}\n" for line in lines))
         console_for(opts, stderr=True).print(f"Wrote {len(lines)} ignore rule(s) to {escape(write_baseline)}.")
     ctx.exit(report.exit_code)
+
+
+@cli.command("metrics")
+@common_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
+@click.pass_context
+@handle_errors
+def metrics_command(ctx: click.Context, fmt: str, **given: Any) -> None:
+    """Offline metrics of every model the stack trains: each solution's versions, the one each
+    campaign serves, and the newest's deltas against it (GetSolutionMetrics)."""
+    opts = merged_options(ctx, given)
+    spec = load(opts)
+    ws = workspace(opts, spec)
+    reports = read_reports(ws.client, read_state(ws.backend, spec.stack), ws.adapters, parallelism=ws.parallelism)
+    emit(opts, fmt, text=lambda: escape(render_metrics_text(reports)),
+         document=lambda: {"models": [r.to_dict() for r in reports]},
+         markdown=lambda: render_metrics_markdown(reports))
 
 
 @cli.command("schema")

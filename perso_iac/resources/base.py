@@ -111,6 +111,8 @@ class ResourceType:
     parent: ClassVar[str | None] = None       # the type whose ARN its List call is filtered by
     listing: ClassVar[Listing | None] = None
     detect_unmanaged: ClassVar[bool] = False  # drift reports live ones perso does not manage
+    serves_traffic: ClassVar[bool] = False    # an endpoint apps call: may be an A/B experiment's side
+    trains_models: ClassVar[bool] = False     # has trained versions with offline metrics (trained_versions)
     references: ClassVar[tuple[tuple[str, str], ...]] = ()  # (param, type) of top-level resources it uses
     # Top-level parameter keys that the type's Update API changes in place; any other change replaces.
     updatable: ClassVar[frozenset[str]] = frozenset()
@@ -184,6 +186,10 @@ class ResourceType:
     def delete(self, client: Any, arn: str) -> None:
         """Start deleting the resource; must tolerate it being already gone."""
         raise NotImplementedError
+
+    def trained_versions(self, client: Any, arn: str) -> list[dict[str, Any]] | None:
+        """Models trained for this resource, newest first, with their offline metrics; None: it trains none."""
+        return None
 
     def hold_back(self, client: Any, before: Mapping[str, Any], after: Mapping[str, Any]) -> Held | None:
         """Values of `after` that must not be applied yet, and why (e.g. a promotion gate); None: apply all."""

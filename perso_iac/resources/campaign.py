@@ -62,6 +62,7 @@ class CampaignType(ResourceType):
     params = ("name", *_UPDATABLE)
     listing = Listing("list_campaigns", "campaigns", "campaignArn", "solutionArn")
     detect_unmanaged = True
+    serves_traffic = True
     import_output = ("campaign_arn", "arn")
     required_hints = {"minProvisionedTPS": "set minProvisionedTPS explicitly (e.g. 1): a campaign bills for at least "
                                            "this many transactions per second, every hour it exists"}

@@ -58,6 +58,7 @@ class RecommenderType(ResourceType):
     params = ("name", "datasetGroupArn", "recipeArn", "recommenderConfig", "state")
     listing = Listing("list_recommenders", "recommenders", "recommenderArn", "datasetGroupArn")
     detect_unmanaged = True
+    serves_traffic = True
     import_output = ("recommender_arn", "arn")
     updatable = frozenset({"recommenderConfig", "state"})
     create_timeout = 6 * 3600.0

@@ -73,6 +73,7 @@ class SolutionType(ResourceType):
     attributes = ("arn", "latestActiveVersionArn")
     listing = Listing("list_solutions", "solutions", "solutionArn", "datasetGroupArn")
     detect_unmanaged = True
+    trains_models = True
     required_hints = {"performAutoTraining": "set performAutoTraining explicitly: AWS defaults it to true and then "
                                               "trains (and bills training hours) every 7 days; use false and "
                                               "training.trigger: on_change to train only when perso applies a change"}
@@ -81,6 +82,20 @@ class SolutionType(ResourceType):
     delete_timeout = 3600.0
 
     # -- spec ---------------------------------------------------------------------------------------
+
+    def trained_versions(self, client: Any, arn: str) -> list[dict[str, Any]] | None:
+        versions = sorted(paginate(client, "list_solution_versions", "solutionVersions", solutionArn=arn),
+                          key=lambda v: str(v.get("creationDateTime", "")), reverse=True)
+        out = []
+        for v in versions:
+            metrics = None
+            if v.get("status") == "ACTIVE":
+                resp = describe_or_none(client.get_solution_metrics, solutionVersionArn=v["solutionVersionArn"])
+                metrics = dict(resp.get("metrics") or {}) if resp else None
+            out.append({"arn": v["solutionVersionArn"], "status": v.get("status"),
+                        "created": str(v.get("creationDateTime", "")), "trainingMode": v.get("trainingMode"),
+                        "metrics": metrics})
+        return out
     def entry_schema(self) -> dict[str, Any]:
         return obj({
             **TAGGED,

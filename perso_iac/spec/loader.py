@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import SpecError, SpecValidationError
 from . import variables as variables_mod
+from .experiments import check_experiments, experiments_output
 from .flatten import Flattener, build_outputs, check_cycles, digest
 from .model import Spec
 from .validate import Problems, check_semantics, check_structure
@@ -60,6 +61,7 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
     check_structure(data, problems)
     base_dir = spec_path.resolve().parent
     checked = check_semantics(data, problems, base_dir)
+    check_experiments(data, checked, problems)
     if problems.items:
         raise SpecValidationError(problems.result())
 
@@ -67,7 +69,7 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
     check_cycles(resources, problems)
     if problems.items:
         raise SpecValidationError(problems.result())
-    outputs = build_outputs(doc, data)
+    outputs = {**build_outputs(doc, data), **experiments_output(doc, data)}
 
     backend = data.get("backend")
     if backend and "local" in backend:

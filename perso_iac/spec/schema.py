@@ -15,6 +15,7 @@ from typing import Any
 
 from ..resources.base import ResourceType
 from ..resources.registry import hosted_by, members_of, top_level
+from .experiments import EXPERIMENT
 from .schema_parts import KEY_PATTERN, NAME_PATTERN, STR, TAGS, keyed, obj
 
 __all__ = ["KEY_PATTERN", "NAME_PATTERN", "VAR_NAME_PATTERN", "spec_json_schema"]
@@ -60,6 +61,8 @@ def _spec_schema() -> dict[str, Any]:
                 minProperties=1, maxProperties=1),
             "defaults": obj({"tags": TAGS}),
             **{a.section: keyed(_entry(a)) for a in top_level() if a.section},
+            "experiments": {"type": "object", "propertyNames": {"pattern": KEY_PATTERN},
+                            "additionalProperties": EXPERIMENT},
             "outputs": {"type": "object", "propertyNames": {"pattern": VAR_NAME_PATTERN},
                         "additionalProperties": obj({"value": {}, "description": STR}, ("value",))},
         }, ("version", "stack")),

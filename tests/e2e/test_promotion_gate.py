@@ -99,3 +99,31 @@ def test_other_changes_still_apply_while_the_candidate_is_held(gated):
     client = boto3.client("personalize", endpoint_url=gated.endpoint, region_name="us-east-1")
     campaign = client.describe_campaign(campaignArn=arn)["campaign"]
     assert campaign["minProvisionedTPS"] == 3 and serving(gated) == first
+
+
+def test_perso_metrics_lists_versions_serving_and_newest_with_deltas(gated):
+    first = serving(gated)
+    control(gated.endpoint, {"action": "metrics", "solution": "e2e-up", "scale": 0.5})
+    assert gated.perso("apply", "--auto-approve", "--var", "day=d2").exit_code == 1
+    candidate = version(gated)
+
+    result = gated.perso("metrics", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (model,) = json.loads(result.output)["models"]
+    assert model["address"] == "solution.e2e.up"
+    assert model["serving"] == {CAMPAIGN: first} and model["newest"] == candidate
+    assert [v["arn"] for v in model["versions"]] == [candidate, first]
+    assert all(len(v["metrics"]) == 8 for v in model["versions"])
+    assert model["deltas"][CAMPAIGN]["precision_at_10"] < 0          # the candidate regressed
+
+    text = gated.perso("metrics")
+    assert "solution.e2e.up" in text.output and f"serving ({CAMPAIGN})" in text.output and "newest" in text.output
+    assert f"newest vs {CAMPAIGN}: coverage -" in text.output
+
+
+def test_the_markdown_plan_shows_the_metrics_when_a_campaign_would_change_version(gated):
+    markdown = gated.perso("plan", "--format", "markdown", "--var", "day=d2")
+    assert markdown.exit_code == 0, markdown.output
+    assert "### Offline metrics" in markdown.output and "| version | status | coverage | p@10 |" in markdown.output
+    unchanged = gated.perso("plan", "--format", "markdown", "--var", "tps=2")
+    assert "### Offline metrics" not in unchanged.output                # no version change, no table
