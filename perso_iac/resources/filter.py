@@ -67,7 +67,7 @@ class FilterType(ResourceType):
         if resp is None:
             return None
         flt = resp["filter"]
-        return Observed(arn=arn, params=self.normalize(pick(flt, _PARAMS)), status=flt.get("status"),
+        return Observed(arn=arn, statuses=self.statuses, params=self.normalize(pick(flt, _PARAMS)), status=flt.get("status"),
                         failure_reason=flt.get("failureReason"), outputs={"arn": arn})
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:

@@ -79,7 +79,7 @@ class SchemaType(ResourceType):
             return None
         schema = resp["schema"]
         params = self.normalize(pick(schema, ("name", "schema", "domain")))
-        return Observed(arn=arn, params=params, status=None, outputs={"arn": arn})
+        return Observed(arn=arn, statuses=self.statuses, params=params, status=None, outputs={"arn": arn})
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
         args = pick(params, ("schema", "domain"))
