@@ -212,9 +212,11 @@ class Applier:
                     return None
                 raise wrap_error(exc, operation=f"delete {change.type}", address=change.address) from exc
 
-        self.waiter.until(attempt_delete, timeout=adapter.delete_timeout, what=f"{change.address} to accept deletion")
+        self.waiter.until(attempt_delete, timeout=adapter.delete_timeout, what=f"{change.address} to accept deletion",
+                          expected=adapter.typical_delete)
         self.waiter.until(lambda: True if self._read(change.address, adapter, arn) is None else None,
-                          timeout=adapter.delete_timeout, what=f"{change.address} to be deleted")
+                          timeout=adapter.delete_timeout, what=f"{change.address} to be deleted",
+                          expected=adapter.typical_delete)
         self._forget(change.address)
         return "deleted"
 
@@ -290,7 +292,8 @@ class Applier:
         # Journal the attempt first: if we are killed after AWS created it but before we learn its
         # ARN, the next run finds it by name and knows it is ours to adopt.
         self._record(change, "", params, tags, None, status=ResourceStatus.CREATING)
-        arn = self.waiter.until(attempt, timeout=adapter.delete_timeout, what=f"the name of {change.address} to be free")
+        arn = self.waiter.until(attempt, timeout=adapter.delete_timeout, what=f"the name of {change.address} to be free",
+                                expected=adapter.typical_delete)
         # Record at once: if we are killed while waiting, the next run knows the ARN.
         self._record(change, arn, params, tags, None, status=ResourceStatus.PENDING)
         return arn
@@ -316,7 +319,9 @@ class Applier:
                 raise StepFailed(f"{change.address}: {observed.status}: {observed.failure_reason or 'no reason given'}")
             return observed if observed.phase is Phase.READY else None
 
-        return self.waiter.until(settled, timeout=adapter.create_timeout, what=f"{change.address} to become ready")
+        expected = adapter.typical_update if change.action is Action.UPDATE else adapter.typical_create
+        return self.waiter.until(settled, timeout=adapter.create_timeout, what=f"{change.address} to become ready",
+                                 expected=expected)
 
     def _read(self, address: str, adapter: ResourceType, arn: str) -> Observed | None:
         try:

@@ -243,10 +243,15 @@ def workspace(opts: Options, spec: Spec) -> Workspace:
 
 
 def waiter_for(opts: Options) -> Waiter:
-    fast = opts.local
-    initial = float(os.environ.get("PERSO_POLL_INITIAL", 0.1 if fast else 2.0))
-    maximum = float(os.environ.get("PERSO_POLL_MAX", 1.0 if fast else 30.0))
-    return Waiter(initial_delay=initial, max_delay=maximum)
+    """Polls fitted to each type's typical duration, on the embedded emulator's clock with --local;
+    PERSO_POLL_INITIAL/PERSO_POLL_MAX fix the delays instead (tests on an instant emulator)."""
+    if "PERSO_POLL_INITIAL" in os.environ or "PERSO_POLL_MAX" in os.environ:
+        return Waiter(initial_delay=float(os.environ.get("PERSO_POLL_INITIAL", 2.0)),
+                      max_delay=float(os.environ.get("PERSO_POLL_MAX", 30.0)), fixed=True)
+    if opts.local:
+        scale = float(os.environ.get("PERSO_EMULATOR_TIME_SCALE", LOCAL_TIME_SCALE))
+        return Waiter(time_scale=max(scale, 0.0001))
+    return Waiter()
 
 
 class Progress:

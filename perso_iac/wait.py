@@ -14,16 +14,35 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Waiter:
+    """Polls with backoff. Given how long a wait usually takes (`expected`, at AWS's real speed),
+    the schedule fits it: the first poll at 5 % of it, then backoff capped at 10 % of it, so a
+    resource is seen ready within about a tenth of its duration, with about a dozen describes
+    whatever that duration (a fixed 30 s cap made a one-hour training cost ~126 describes and a
+    one-minute resource wait ~83 s). `time_scale` shrinks the schedule with the emulator's clock."""
+
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
-    initial_delay: float = 1.0
+    initial_delay: float = 1.0     # without `expected`, or when `fixed`
     max_delay: float = 30.0
-    factor: float = 1.6
+    factor: float = 1.5
+    min_delay: float = 1.0         # never poll AWS more often than this (scaled by time_scale)
+    time_scale: float = 1.0
+    fixed: bool = False            # use initial_delay/max_delay as given (PERSO_POLL_* in tests)
 
-    def until(self, check: Callable[[], T | None], *, timeout: float, what: str) -> T:
+    def schedule(self, expected: float | None) -> tuple[float, float]:
+        """The first delay and the cap for a wait expected to last `expected` real seconds."""
+        if expected is None or self.fixed:
+            return self.initial_delay, self.max_delay
+        floor = self.min_delay * self.time_scale
+        scaled = expected * self.time_scale
+        first = max(floor, 0.05 * scaled)
+        return first, max(first, 0.1 * scaled)
+
+    def until(self, check: Callable[[], T | None], *, timeout: float, what: str,
+              expected: float | None = None) -> T:
         """Call `check` until it returns something other than None; raise after `timeout` seconds."""
         deadline = self.clock() + timeout
-        delay = self.initial_delay
+        delay, cap = self.schedule(expected)
         while True:
             result = check()
             if result is not None:
@@ -35,4 +54,4 @@ class Waiter:
                     hint="the operation continues in AWS; run `perso apply` again to resume waiting",
                 )
             self.sleep(min(delay, remaining))
-            delay = min(delay * self.factor, self.max_delay)
+            delay = min(delay * self.factor, cap)

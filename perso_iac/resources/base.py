@@ -139,6 +139,10 @@ class ResourceType:
     # How long the applier waits for this type to settle, in seconds of real (scaled) time.
     create_timeout: ClassVar[float] = 3600.0
     delete_timeout: ClassVar[float] = 3600.0
+    # How long AWS usually takes (seconds): the waiter polls on a schedule fitted to it.
+    typical_create: ClassVar[float] = 60.0
+    typical_update: ClassVar[float] = 60.0
+    typical_delete: ClassVar[float] = 60.0
 
     def with_timeouts(self, *, create: float | None = None, delete: float | None = None) -> ResourceType:
         """A copy of this adapter waiting `create`/`delete` seconds instead (e.g. for a slow region)."""

@@ -68,6 +68,8 @@ class CampaignType(ResourceType):
                                            "this many transactions per second, every hour it exists"}
     updatable = frozenset(_UPDATABLE)
     create_timeout = 3 * 3600.0
+    typical_create = 600.0
+    typical_update = 600.0
     delete_timeout = 3600.0
 
     # -- spec ---------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class DatasetImportType(ResourceType):
     listing = Listing("list_dataset_import_jobs", "datasetImportJobs", "datasetImportJobArn", "datasetArn")
     is_intent = True
     create_timeout = 6 * 3600.0
+    typical_create = 900.0
 
     # -- spec ---------------------------------------------------------------------------------------
     def entry_schema(self) -> dict[str, Any]:

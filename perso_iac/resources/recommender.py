@@ -64,6 +64,8 @@ class RecommenderType(ResourceType):
     statuses = StatusMap(ready=frozenset({ACTIVE, INACTIVE}))  # a stopped recommender has settled
     updatable = frozenset({"recommenderConfig", "state"})
     create_timeout = 6 * 3600.0
+    typical_create = 3600.0
+    typical_update = 1800.0
     delete_timeout = 3600.0
 
     # -- spec ---------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ class SchemaType(ResourceType):
     listing = Listing("list_schemas", "schemas", "schemaArn")
     taggable = False
     create_timeout = 120.0
+    typical_create = 1.0
+    typical_update = 1.0
     delete_timeout = 120.0
 
     # -- spec ---------------------------------------------------------------------------------------

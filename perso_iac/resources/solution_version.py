@@ -29,6 +29,7 @@ class SolutionVersionType(ResourceType):
     statuses = StatusMap(failed=frozenset({"CREATE FAILED", "CREATE STOPPED"}))  # a stopped run never trains
     is_intent = True
     create_timeout = 24 * 3600.0
+    typical_create = 3600.0
 
     # -- spec ---------------------------------------------------------------------------------------
     def entry_schema(self) -> dict[str, Any]:
