@@ -205,7 +205,14 @@ def state_place(state: Any) -> tuple[str, str] | None:
 
 def client_place(client: Any) -> tuple[str | None, str | None]:
     """(account, region) this client reaches, from the ARNs Personalize returns to it."""
-    listed = client.list_dataset_groups(maxResults=1).get("datasetGroups") or []
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ..aws import wrap_error
+
+    try:
+        listed = client.list_dataset_groups(maxResults=1).get("datasetGroups") or []
+    except (BotoCoreError, ClientError) as exc:
+        raise wrap_error(exc, operation="ListDatasetGroups (to check the state's account)") from exc
     for group in listed:
         parsed = parse_arn(str(group.get("datasetGroupArn", "")))
         if parsed:
