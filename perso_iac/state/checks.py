@@ -93,7 +93,11 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 
 def newer_than_us(written_by: str) -> bool:
-    return bool(written_by) and version_tuple(written_by) > version_tuple(__version__)
+    """Whether `written_by` is a later perso than this one (never when this one's version is unknown:
+    a bare checkout that was never installed)."""
+    if not written_by or "unknown" in __version__:
+        return False
+    return version_tuple(written_by) > version_tuple(__version__)
 
 
 def parse_arn(arn: str) -> tuple[str, str, str, list[str]] | None:
