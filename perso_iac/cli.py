@@ -482,7 +482,7 @@ def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
 @click.option("--lock/--no-lock", "take_lock", default=False, help="Hold the state lock while planning.")
 @click.option("--promote", multiple=True, metavar="ADDRESS",
               help="Move this campaign to the version its promotion gate held back (repeatable).")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", "out_file", type=click.Path(), default=None,
               help="Save the plan to FILE; `perso apply FILE` applies exactly it (no -f/--state needed).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
 @click.pass_context
@@ -521,7 +521,7 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
 
 
 @cli.command()
-@click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
+@click.argument("plan_file", required=False, type=click.Path())
 @common_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--promote", multiple=True, metavar="ADDRESS",
