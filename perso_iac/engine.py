@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .apply import Applier, ApplyEvent, StepResult
+from .cost import Catalogue, estimate_plan
 from .diff import make_plan
 from .errors import PlanError, StateError
 from .observe import observe
@@ -28,6 +29,7 @@ class Workspace:
     client: Any                                   # boto3 personalize client
     adapters: Mapping[str, ResourceType] = field(default_factory=lambda: REGISTRY)
     parallelism: int = 10
+    prices: Catalogue | None = None               # when set, plans carry their cost (perso_iac/cost)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
     state = read_state(ws.backend, ws.spec.stack)
     observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
     plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy)
+    if ws.prices is not None:
+        plan = replace(plan, cost=estimate_plan(plan, observed, ws.prices))
     return Refreshed(plan=plan, state=state, observed=observed)
 
 

@@ -121,7 +121,20 @@ def render_plan(plan: Plan) -> str:
         lines.append("")
         lines.append("[bold]Cost notes:[/bold]")
         lines.extend(f"  - {escape(n)}" for n in notes)
+    lines.extend(cost_section(plan))
     return "\n".join(lines)
+
+
+def cost_section(plan: Plan) -> list[str]:
+    """The plan's cost estimate (perso_iac/cost), when the engine attached one."""
+    from .cost.report import text_lines
+
+    if plan.cost is None or not plan.cost.items:
+        return []
+    lines = [escape(line) for line in text_lines(plan.cost)]
+    count = len(plan.cost.items)
+    return ["", f"[bold]Cost ({escape(plan.cost.currency)}):[/bold]", *(f"  {line}" for line in lines[:count]),
+            f"[bold]{lines[count]}[/bold]", *(f"[dim]{line}[/dim]" for line in lines[count + 1:])]
 
 
 def summary_line(plan: Plan) -> str:

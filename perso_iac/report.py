@@ -147,6 +147,7 @@ def plan_report(plan: Plan, *, backend: str = "") -> dict[str, Any]:
         "destructive": [c.address for c in plan.changes if c.destructive],
         "resource_changes": [resource_change(c) for c in plan.changes],
         "cost_notes": cost_notes(plan),
+        "cost": plan.cost.to_dict() if plan.cost is not None else None,
         "warnings": list(plan.warnings),
     }
 
@@ -240,6 +241,12 @@ def plan_markdown(plan: Plan, *, backend: str = "", title: str = "perso plan", l
     notes = cost_notes(plan)
     if notes:
         doc.add("**Cost notes**\n" + _bullets([_cell(n) for n in notes], limit // 8, "- ") + "\n\n")
+    if plan.cost is not None and plan.cost.items:
+        from .cost.report import markdown as cost_markdown
+
+        section = cost_markdown(plan.cost) + "\n"
+        if doc.fits(section, limit // 2):
+            doc.add(section)
     for warning in plan.warnings[:10]:
         doc.add(f"> [!WARNING]\n> {_cell(warning)}\n\n")
 
