@@ -34,6 +34,7 @@ from .observe import observe
 from .plan import Plan
 from .planfile import Origin, build_document, live_moved, read_plan_file, spec_moved, stale_error, state_moved
 from .planfile import write_plan_file as save_plan_file
+from .quotas import service_quotas_client
 from .render import render_plan, render_results
 from .report import (
     apply_markdown,
@@ -239,7 +240,9 @@ def state_backend(opts: Options, spec: Spec) -> StateBackend:
 def workspace(opts: Options, spec: Spec) -> Workspace:
     client = personalize_client(opts, spec)
     return Workspace(spec=spec, backend=state_backend(opts, spec), client=client, parallelism=opts.parallelism,
-                     prices=price_catalogue(opts, spec, client))
+                     prices=price_catalogue(opts, spec, client), check_quotas=True,
+                     service_quotas=service_quotas_client(aws_settings(opts, spec), client.meta.region_name,
+                                                          client.meta.endpoint_url if opts.local else None))
 
 
 def price_catalogue(opts: Options, spec: Spec, client: Any) -> Any:

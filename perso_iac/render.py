@@ -106,7 +106,8 @@ def render_plan(plan: Plan) -> str:
     """The plan as Terraform users read it: symbols, field-level before/after, reasons, summary."""
     shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt]
     if not shown:
-        return "[green]No changes.[/green] The live resources match the spec."
+        return "\n".join(["[green]No changes.[/green] The live resources match the spec.",
+                          *(f"[yellow]warning:[/yellow] {escape(w)}" for w in plan.warnings)])
     lines = ["perso will perform the following actions:", ""]
     for change in shown:
         lines.extend(render_change(change))
@@ -122,6 +123,7 @@ def render_plan(plan: Plan) -> str:
         lines.append("[bold]Cost notes:[/bold]")
         lines.extend(f"  - {escape(n)}" for n in notes)
     lines.extend(cost_section(plan))
+    lines.extend(f"[yellow]warning:[/yellow] {escape(w)}" for w in plan.warnings)
     return "\n".join(lines)
 
 
