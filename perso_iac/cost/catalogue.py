@@ -134,4 +134,4 @@ def load_catalogue(region: str, user_file: str | Path | None = None) -> Catalogu
             for key, raw in (regions.get(name) or {}).items():
                 prices[key] = _price(key, raw, f"{path} regions.{name}")
     return Catalogue(region=region, currency=currency, hours_per_month=hours, prices=prices,
-                     origin=tuple(str(p) for p, _ in layers))
+                     origin=tuple("built-in perso_iac/cost/prices.json" if p == BUILTIN else str(p) for p, _ in layers))
