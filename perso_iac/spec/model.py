@@ -80,3 +80,5 @@ class Spec:
     outputs: Mapping[str, OutputSpec] = field(default_factory=dict)
     digest: str = ""                            # sha256 of the resolved spec (variables applied)
     prices_file: str | None = None              # `cost: {prices_file}`, resolved against the spec's directory
+    # values of the variables marked `sensitive: true`, by name: redacted from saved plans
+    sensitive: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
