@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from ..aws import error_code
 from ..compare import differing_paths, same_value
+from .impact import Impact
 
 if TYPE_CHECKING:  # the spec-facing hooks' argument types; entry.py imports this module
     from ..spec.checks import Checked, PathT, Problems
@@ -139,10 +140,18 @@ class ResourceType:
     # How long the applier waits for this type to settle, in seconds of real (scaled) time.
     create_timeout: ClassVar[float] = 3600.0
     delete_timeout: ClassVar[float] = 3600.0
-    # How long AWS usually takes (seconds): the waiter polls on a schedule fitted to it.
-    typical_create: ClassVar[float] = 60.0
-    typical_update: ClassVar[float] = 60.0
-    typical_delete: ClassVar[float] = 60.0
+    # What replacing or deleting one costs its users, and how long AWS usually takes to create and
+    # delete it: plans show it, and the waiter polls on a schedule fitted to it.
+    impact: ClassVar[Impact | None] = None
+    typical_update: ClassVar[float] = 60.0    # seconds an in-place update usually takes
+
+    @property
+    def typical_create(self) -> float:
+        return self.impact.typical_create if self.impact else 60.0
+
+    @property
+    def typical_delete(self) -> float:
+        return self.impact.typical_delete if self.impact else 60.0
 
     def with_timeouts(self, *, create: float | None = None, delete: float | None = None) -> ResourceType:
         """A copy of this adapter waiting `create`/`delete` seconds instead (e.g. for a slow region)."""

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..facts import recipes as catalog
+from ..facts import solutions as facts_solutions
 from ..promotion import METRICS, Gate, evaluate
 from ..spec.checks import PathT, Problems, d, did_you_mean
 from ..spec.model import Ref
@@ -24,6 +25,7 @@ from .base import (
     pick,
 )
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of, stringify_maps
+from .impact import Impact
 
 _UPDATABLE = ("solutionVersionArn", "minProvisionedTPS", "campaignConfig")
 LATEST = "/$LATEST"
@@ -66,9 +68,14 @@ class CampaignType(ResourceType):
     import_output = ("campaign_arn", "arn")
     required_hints = {"minProvisionedTPS": "set minProvisionedTPS explicitly (e.g. 1): a campaign bills for at least "
                                            "this many transactions per second, every hour it exists"}
+    impact = Impact(
+        typical_create=15 * 60, typical_delete=5 * 60,
+        unavailable="real-time recommendations: GetRecommendations/GetPersonalizedRanking with its ARN fail",
+        changes=("campaign ARN",),
+        pick_up="apps passing campaignArn (read the new one with `perso output`)",
+        loss="the serving endpoint: recommendations fail until a new one, with a new ARN, is ACTIVE")
     updatable = frozenset(_UPDATABLE)
     create_timeout = 3 * 3600.0
-    typical_create = 600.0
     typical_update = 600.0
     delete_timeout = 3600.0
 
@@ -226,6 +233,12 @@ def check_campaigns(gpath: PathT, campaigns: Mapping[str, Any], solutions: Mappi
                 problems.add((*path, "solution"), f"solution '{sol}' uses {recipe.name}, a user-segmentation "
                                                   "recipe that can't be deployed in a campaign",
                              "user-segmentation solutions are used by batch segment jobs; remove this campaign")
+            for issue in facts_solutions.check_campaign_config(recipe.name if recipe else None,
+                                                               d(camp.get("campaignConfig"))):
+                if issue.warning:
+                    problems.warn((*path, *issue.path), issue.message, issue.hint)
+                else:
+                    problems.add((*path, *issue.path), issue.message, issue.hint, key=issue.key)
         version = camp.get("solutionVersion", "newest")
         if isinstance(version, str) and version not in ("newest", "$LATEST") \
                 and not SOLUTION_VERSION_ARN_RE.match(version):

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import PersoError
+from ..facts import avro as facts_avro
 from ..facts.avro import DATASET_TYPES
 from ..spec import avro
 from ..spec.checks import Checked, PathT, Problems, did_you_mean
@@ -24,6 +25,7 @@ from .base import (
     spec_key,
 )
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of
+from .impact import Impact
 
 _CANONICAL = {t.lower(): t for t in DATASET_TYPES}
 _SCHEMA_UPDATABLE = {"Items", "Users"}  # AWS: "You can't update the schema of Item interactions ..." datasets
@@ -55,6 +57,12 @@ class DatasetType(ResourceType):
     listing = Listing("list_datasets", "datasets", "datasetArn", "datasetGroupArn")
     detect_unmanaged = True
     references = (("schemaArn", "schema"),)
+    impact = Impact(
+        typical_create=60, typical_delete=120,
+        unavailable="training on and filtering by its data until it is imported again",
+        changes=("dataset ARN",),
+        pick_up="PutItems/PutUsers/PutActions callers passing the dataset ARN",
+        loss="its imported data and the records streamed into it (perso re-imports the spec's S3 source)")
     updatable = frozenset({"schemaArn"})
     create_timeout = 1800.0
     delete_timeout = 1800.0
@@ -225,6 +233,8 @@ def check_datasets(gkey: str, gpath: PathT, group: Mapping[str, Any], datasets: 
                 if parsed is not None and dtype is not None:
                     issues = avro.check_for_dataset_type(parsed, dtype, domain=domain)
                     report_schema_fit(schema_key, issues, path, problems)
+                    for issue in facts_avro.untrained_fields(avro.check_schema(parsed)[0], dtype, domain):
+                        problems.warn((*path, "schema"), f"schema '{schema_key}': {issue.message}", issue.hint)
     return set(present)
 
 

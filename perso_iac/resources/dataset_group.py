@@ -12,6 +12,7 @@ from ..spec.checks import ROLE_EXAMPLE as _ROLE
 from ..spec.schema_parts import STR, TAGGED, obj
 from .base import Listing, Observed, ResourceType, api_tags, describe_or_none, ignore_not_found, pick
 from .entry import Discovered, EntryContext, Flat, SpecWriting, lifecycle_of
+from .impact import Impact
 
 _PARAMS = ("name", "domain", "roleArn", "kmsKeyArn")
 _OWN = ("domain", "roleArn", "kmsKeyArn")
@@ -23,6 +24,12 @@ class DatasetGroupType(ResourceType):
     params = _PARAMS
     listing = Listing("list_dataset_groups", "datasetGroups", "datasetGroupArn")
     import_output = ("dataset_group_arn", "arn")
+    impact = Impact(
+        typical_create=60, typical_delete=300,
+        unavailable="everything in it: imports, training, campaigns, recommenders, filters and PutEvents",
+        changes=("dataset group ARN",),
+        pick_up="anything configured with the dataset group ARN (PutItems/PutUsers callers, the console)",
+        loss="all imported data, trained models and endpoints in it")
     create_timeout = 1800.0
     delete_timeout = 3600.0
 

@@ -13,14 +13,23 @@ from ..spec.model import Ref
 from ..spec.schema_parts import BOOL, STR, TAGS, obj
 from .base import Listing, Observed, ResourceType, api_tags, describe_or_none, paginate, pick
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting
+from .impact import Impact
 
 _PARAMS = ("datasetArn", "dataSource", "roleArn", "importMode", "publishAttributionMetricsToS3")
+
+
+_SUFFIX_LEN = 14 + 4     # a UTC %Y%m%d%H%M%S stamp and 2 random bytes in hex
+
+
+def _prefix(name: str) -> str:
+    """The part of the spec's name a job name keeps: names are at most 63 characters."""
+    return name[: 63 - _SUFFIX_LEN - 1]
 
 
 def job_name(prefix: str) -> str:
     """A unique job name from the spec's prefix (job names are unique per account and region)."""
     suffix = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + secrets.token_hex(2)
-    return f"{prefix[: 63 - len(suffix) - 1]}-{suffix}"
+    return f"{_prefix(prefix)}-{suffix}"
 
 
 class DatasetImportType(ResourceType):
@@ -31,9 +40,12 @@ class DatasetImportType(ResourceType):
     params = _PARAMS
     attributes = ("arn", "jobName")
     listing = Listing("list_dataset_import_jobs", "datasetImportJobs", "datasetImportJobArn", "datasetArn")
+    impact = Impact(
+        typical_create=30 * 60, typical_delete=0,
+        unavailable="nothing: the data already imported stays",
+        loss="nothing (import jobs cannot be deleted)")
     is_intent = True
     create_timeout = 6 * 3600.0
-    typical_create = 900.0
 
     # -- spec ---------------------------------------------------------------------------------------
     def entry_schema(self) -> dict[str, Any]:
@@ -58,6 +70,10 @@ class DatasetImportType(ResourceType):
             check_s3(d(imp.get("dataSource")), (*ipath, "dataSource"), "dataLocation", problems)
             check_arn(imp, ipath, "roleArn", ROLE_ARN_RE, problems, ROLE_EXAMPLE)
             check_tags(d(imp.get("tags")), (*ipath, "tags"), problems, group.defaults_tags)
+            if imp.get("importMode") == "INCREMENTAL":  # API_CreateDatasetImportJob.html, importMode
+                problems.warn((*ipath, "importMode"), "AWS refuses an INCREMENTAL import into a dataset that has "
+                                                      "never had a FULL one, so this fails when the dataset is new",
+                              "import with FULL first (the default), then switch to INCREMENTAL")
 
     def flatten(self, c: EntryContext) -> list[Flat]:
         e = c.entry
@@ -115,7 +131,7 @@ class DatasetImportType(ResourceType):
         if not isinstance(dataset, str):
             return None
         jobs = [j for j in paginate(client, "list_dataset_import_jobs", "datasetImportJobs", datasetArn=dataset)
-                if j.get("jobName", "").startswith(f"{name}-") and j.get("status") != "CREATE FAILED"]
+                if j.get("jobName", "").startswith(f"{_prefix(name)}-") and j.get("status") != "CREATE FAILED"]
         jobs.sort(key=lambda j: j.get("creationDateTime", 0), reverse=True)
         return jobs[0]["datasetImportJobArn"] if jobs else None
 

@@ -10,6 +10,7 @@ from ..spec.checks import Problems
 from ..spec.schema_parts import TAGGED, obj
 from .base import Listing, Observed, ResourceType, api_tags, describe_or_none, ignore_not_found, pick
 from .entry import EntryContext, Flat, GroupCheck, lifecycle_of
+from .impact import Impact
 
 _PARAMS = ("name", "datasetGroupArn")
 
@@ -24,6 +25,12 @@ class EventTrackerType(ResourceType):
     listing = Listing("list_event_trackers", "eventTrackers", "eventTrackerArn", "datasetGroupArn")
     detect_unmanaged = True
     import_output = ("tracking_id", "trackingId")
+    impact = Impact(
+        typical_create=60, typical_delete=60,
+        unavailable="PutEvents: events sent with the old trackingId are rejected and lost",
+        changes=("trackingId", "event tracker ARN"),
+        pick_up="every front end and back end calling PutEvents with the trackingId",
+        loss="the trackingId your apps send events with; events are lost until they have the new one")
     create_timeout = 1800.0
     delete_timeout = 1800.0
 

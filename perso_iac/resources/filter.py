@@ -14,6 +14,7 @@ from ..spec.schema_parts import STR, TAGGED, obj
 from .base import Listing, Observed, ResourceType, api_tags, describe_or_none, ignore_not_found, pick
 from .dataset import normalize_dataset_type
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of
+from .impact import Impact
 
 _PARAMS = ("name", "datasetGroupArn", "filterExpression")
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|\s+|[^"\s]+')
@@ -38,6 +39,12 @@ class FilterType(ResourceType):
     listing = Listing("list_filters", "Filters", "filterArn", "datasetGroupArn")
     detect_unmanaged = True
     import_output = ("filter_arn", "arn")
+    impact = Impact(
+        typical_create=120, typical_delete=60,
+        unavailable="requests passing its filterArn fail (requests without it are served unfiltered)",
+        changes=("filter ARN",),
+        pick_up="apps passing filterArn to GetRecommendations/GetPersonalizedRanking",
+        loss="nothing stored: a short window without the filter, then a new filterArn")
     create_timeout = 1800.0
     delete_timeout = 1800.0
 

@@ -8,18 +8,19 @@ compared as a set (sorted by metricName).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..aws import error_code
+from ..facts import metrics as facts_metrics
 from ..spec.checks import (
     KMS_ARN_RE,
     KMS_EXAMPLE,
     ROLE_ARN_RE,
     ROLE_EXAMPLE,
+    Checked,
     PathT,
     Problems,
     check_arn,
@@ -38,9 +39,10 @@ from .base import (
     pick,
 )
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of
+from .filter import filter_datasets
+from .impact import Impact
 
 _METRIC_KEYS = ("eventType", "metricName", "expression")
-METRIC_EXPR_RE = re.compile(r"^\s*(SUM\(\s*(Interactions|Items)\.[A-Za-z_][A-Za-z0-9_]*\s*\)|SAMPLECOUNT\(\s*\))\s*$")
 _METRIC = obj({"eventType": STR, "metricName": STR, "expression": STR}, ("eventType", "metricName", "expression"))
 _S3_DATA_CONFIG = obj({"path": STR, "kmsKeyArn": STR}, ("path",))
 
@@ -69,6 +71,11 @@ class MetricAttributionType(ResourceType):
     params = ("name", "datasetGroupArn", "metrics", "metricsOutputConfig")
     listing = Listing("list_metric_attributions", "metricAttributions", "metricAttributionArn", "datasetGroupArn")
     detect_unmanaged = True
+    impact = Impact(
+        typical_create=60, typical_delete=60,
+        unavailable="metrics of events and recommendations are not reported to CloudWatch or S3",
+        changes=("metric attribution ARN",),
+        loss="the metrics reported while it is missing")
     updatable = frozenset({"metrics", "metricsOutputConfig"})
     taggable = False
     create_timeout = 1800.0
@@ -83,7 +90,8 @@ class MetricAttributionType(ResourceType):
         }, ("metrics", "metricsOutputConfig"))
 
     def check_entries(self, group: GroupCheck, problems: Problems) -> None:
-        check_metric_attributions(group.path, group.sections["metric_attributions"], group.dataset_types, problems)
+        check_metric_attributions(group.path, group.sections["metric_attributions"], group.dataset_types, problems,
+                                  group.sections["datasets"], group.checked)
 
     def flatten(self, c: EntryContext) -> list[Flat]:
         e = c.entry
@@ -147,7 +155,9 @@ class MetricAttributionType(ResourceType):
 # -- checking a spec's metric attributions ---------------------------------------------------------
 
 def check_metric_attributions(gpath: PathT, attributions: Mapping[str, Any], present: set[str],
-                              problems: Problems) -> None:
+                              problems: Problems, datasets: Mapping[str, Any] | None = None,
+                              checked: Checked | None = None) -> None:
+    fields = filter_datasets(present, datasets or {}, checked)
     for key, attr in attributions.items():
         if not isinstance(attr, dict):
             continue
@@ -166,16 +176,9 @@ def check_metric_attributions(gpath: PathT, attributions: Mapping[str, Any], pre
                         problems.add((*path, "metrics", i, "metricName"), f"duplicate metricName '{mname}'")
                     names.add(mname)
                 expr = metric.get("expression")
-                if isinstance(expr, str):
-                    if not METRIC_EXPR_RE.match(expr):
-                        problems.add((*path, "metrics", i, "expression"), f"invalid metric expression '{expr}'",
-                                     "use SAMPLECOUNT() or SUM(Interactions.COLUMN) / SUM(Items.COLUMN)")
-                    else:
-                        for ds in re.findall(r"(Interactions|Items)\.", expr):
-                            if ds not in present:
-                                problems.add((*path, "metrics", i, "expression"),
-                                             f"the metric sums {ds} data, and dataset group '{gpath[1]}' has no "
-                                             f"{ds} dataset", f"add a dataset with datasetType: {ds}")
+                if isinstance(expr, str):  # the rules live in perso_iac.facts.metrics
+                    for issue in facts_metrics.check(expr, fields):
+                        problems.add((*path, "metrics", i, "expression"), issue.message, issue.hint)
         out = d(attr.get("metricsOutputConfig"))
         opath = (*path, "metricsOutputConfig")
         check_arn(out, opath, "roleArn", ROLE_ARN_RE, problems, ROLE_EXAMPLE)

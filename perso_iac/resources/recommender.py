@@ -26,6 +26,7 @@ from .base import (
     pick,
 )
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of, stringify_maps
+from .impact import Impact
 
 ACTIVE, INACTIVE = "ACTIVE", "INACTIVE"
 STATES = (ACTIVE, INACTIVE)
@@ -62,9 +63,14 @@ class RecommenderType(ResourceType):
     serves_traffic = True
     import_output = ("recommender_arn", "arn")
     statuses = StatusMap(ready=frozenset({ACTIVE, INACTIVE}))  # a stopped recommender has settled
+    impact = Impact(
+        typical_create=3 * 3600, typical_delete=5 * 60,
+        unavailable="GetRecommendations with its ARN fail until the new one has trained and is ACTIVE",
+        changes=("recommender ARN",),
+        pick_up="apps passing recommenderArn (read the new one with `perso output`)",
+        loss="its trained models: the new recommender trains again on creation (hours)")
     updatable = frozenset({"recommenderConfig", "state"})
     create_timeout = 6 * 3600.0
-    typical_create = 3600.0
     typical_update = 1800.0
     delete_timeout = 3600.0
 

@@ -15,6 +15,7 @@ from ..spec.schema_parts import COMMON, STR, obj
 from ..spec.yamlsrc import dotted
 from .base import Listing, Observed, ResourceType, describe_or_none, ignore_not_found, pick
 from .entry import Discovered, EntryContext, Flat, SpecWriting, lifecycle_of
+from .impact import Impact
 
 _AVRO_ORDER = ("type", "name", "namespace", "doc", "version", "fields")
 
@@ -30,9 +31,13 @@ class SchemaType(ResourceType):
     section = "schemas"
     params = ("name", "schema", "domain")
     listing = Listing("list_schemas", "schemas", "schemaArn")
+    impact = Impact(
+        typical_create=5, typical_delete=5,
+        unavailable="nothing serves from a schema; the datasets using it are replaced with it",
+        changes=("schema ARN",),
+        loss="nothing stored (a schema is a definition), but its datasets are replaced and lose their data")
     taggable = False
     create_timeout = 120.0
-    typical_create = 1.0
     typical_update = 1.0
     delete_timeout = 120.0
 

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from ..aws import error_code
 from ..compare import value_at
 from ..facts import recipes as catalog
+from ..facts import solutions as facts_solutions
 from ..spec.checks import PathT, Problems, d, did_you_mean
 from ..spec.schema_parts import BOOL, SCALAR, STR, STRING_MAP, TAGGED, TRAINING_DATA_CONFIG, obj
 from .base import (
@@ -25,6 +26,7 @@ from .base import (
     pick,
 )
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of, stringify_maps
+from .impact import Impact
 
 _CREATE_PARAMS = ("datasetGroupArn", "recipeArn", "performHPO", "performAutoML", "performAutoTraining",
                   "performIncrementalUpdate", "eventType", "solutionConfig")
@@ -77,6 +79,11 @@ class SolutionType(ResourceType):
     required_hints = {"performAutoTraining": "set performAutoTraining explicitly: AWS defaults it to true and then "
                                               "trains (and bills training hours) every 7 days; use false and "
                                               "training.trigger: on_change to train only when perso applies a change"}
+    impact = Impact(
+        typical_create=60, typical_delete=120,
+        unavailable="training from it (its campaigns are replaced with it: see their impact)",
+        changes=("solution ARN",),
+        loss="its trained versions (models): a new training of hours is needed before a campaign can serve")
     updatable = frozenset({"performAutoTraining", "performIncrementalUpdate", "solutionConfig"})
     create_timeout = 1800.0
     delete_timeout = 3600.0
@@ -249,3 +256,5 @@ def check_solutions(gkey: str, gpath: PathT, solutions: Mapping[str, Any], prese
                 problems.add((*path, "solutionConfig", "autoTrainingConfig", "schedulingExpression"),
                              f"invalid schedulingExpression '{schedule}'",
                              "use rate(N days) with N from 1 to 30, e.g. rate(7 days)")
+        for issue in facts_solutions.check_solution(sol):  # AutoML, HPO limits, the recipe's hyperparameters
+            problems.add((*path, *issue.path), issue.message, issue.hint, key=issue.key)

@@ -11,6 +11,7 @@ from ..spec.model import Ref
 from ..spec.schema_parts import TAGS, obj
 from .base import Listing, Observed, ResourceType, StatusMap, api_tags, describe_or_none, paginate, pick
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting
+from .impact import Impact
 
 
 def _trains(solution_entry: Mapping[str, Any]) -> bool:
@@ -27,9 +28,13 @@ class SolutionVersionType(ResourceType):
     attributes = ("arn", "trainingHours")
     listing = Listing("list_solution_versions", "solutionVersions", "solutionVersionArn", "solutionArn")
     statuses = StatusMap(failed=frozenset({"CREATE FAILED", "CREATE STOPPED"}))  # a stopped run never trains
+    impact = Impact(
+        typical_create=2 * 3600, typical_delete=0,
+        unavailable="nothing: the previous version keeps serving until a campaign is moved",
+        changes=("solution version ARN",),
+        loss="nothing (versions cannot be deleted)")
     is_intent = True
     create_timeout = 24 * 3600.0
-    typical_create = 3600.0
 
     # -- spec ---------------------------------------------------------------------------------------
     def entry_schema(self) -> dict[str, Any]:

@@ -28,7 +28,7 @@ ROLE_EXAMPLE = "arn:aws:iam::123456789012:role/Name"
 KMS_EXAMPLE = "arn:aws:kms:us-east-1:123456789012:key/ID"
 MAX_TAGS = 50
 
-__all__ = ["KEY_RE", "KMS_ARN_RE", "NAME_RE", "ROLE_ARN_RE", "S3_RE", "Checked", "PathT", "Problems",
+__all__ = ["KEY_RE", "KMS_ARN_RE", "NAME_RE", "ROLE_ARN_RE", "S3_RE", "Checked", "PathT", "Problems", "SpecWarning",
            "check_arn", "check_s3", "check_tags", "d", "did_you_mean", "entries", "s", "tag_value"]
 
 
@@ -38,6 +38,7 @@ class Problems:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.items: list[Problem] = []
+        self.warnings: list[Problem] = []   # accepted by AWS, but probably not what was meant
         self.poisoned: set[PathT] = set()
 
     def add(self, path: Sequence[str | int], message: str, hint: str | None = None, *, key: bool = False) -> None:
@@ -45,6 +46,9 @@ class Problems:
         if any(path[: len(p)] == p for p in self.poisoned if len(p) <= len(path)):
             return
         self.items.append(self.doc.problem(path, message, hint, key=key))
+
+    def warn(self, path: Sequence[str | int], message: str, hint: str | None = None) -> None:
+        self.warnings.append(self.doc.problem(tuple(path), message, hint))
 
     def extend(self, problems: Iterable[Problem]) -> None:
         self.items.extend(problems)
@@ -69,6 +73,11 @@ class Checked:
     addresses: dict[str, str] = field(default_factory=dict)      # address -> type
     schema_domains: dict[str, str | None] = field(default_factory=dict)  # Avro schema key -> domain
     base_dir: Path = Path(".")                                   # files named in the spec are relative to it
+    warnings: list[Problem] = field(default_factory=list)        # see SpecWarning
+
+
+class SpecWarning(UserWarning):
+    """Something AWS accepts but that likely does not do what the spec means (shown, never fatal)."""
 
 
 def d(value: Any) -> dict:

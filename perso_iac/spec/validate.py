@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from jsonschema import Draft202012Validator
 from ..resources.base import ResourceType
 from ..resources.entry import GroupCheck, default_name
 from ..resources.registry import REGISTRY, hosted_by, members_of, top_level
-from .checks import NAME_RE, Checked, PathT, Problems, check_tags, d, entries, tag_value
+from .checks import NAME_RE, Checked, PathT, Problems, SpecWarning, check_tags, d, entries, tag_value
 from .schema import spec_json_schema
 from .variables import did_you_mean
 from .yamlsrc import dotted
@@ -185,6 +186,10 @@ def check_semantics(data: Any, problems: Problems, base_dir: Path) -> Checked:
                     intent.check_entries(group, problems)
 
     check_outputs(data, checked, problems)
+    checked.warnings = list(problems.warnings)
+    for w in checked.warnings:  # located at the spec line, e.g. "perso.yaml:12: SpecWarning: ..."
+        warnings.warn_explicit(f"{w.path}: {w.message}" + (f" (hint: {w.hint})" if w.hint else ""), SpecWarning,
+                               w.file, w.line, module="perso.validate")
     return checked
 
 
