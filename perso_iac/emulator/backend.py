@@ -65,8 +65,9 @@ class Backend:
                 self.throttled[op_name] += 1
                 raise E.ApiError("ThrottlingException", "Rate exceeded")
 
-    def handle(self, op_name: str, params: dict) -> dict:
-        """Validate ``params`` against the model, run the operation, shape the output."""
+    def handle(self, op_name: str, params: dict) -> dict | None:
+        """Validate ``params`` against the model, run the operation, shape the output
+        (``None`` for operations without an output shape: AWS answers them with an empty body)."""
         handler = HANDLERS.get(op_name)
         if handler is None:
             raise E.ApiError("UnknownOperationException", f"Operation {op_name} is not supported.")
@@ -86,7 +87,7 @@ class Backend:
                 self._store.save(self.state)
                 raise
             self._store.save(self.state)
-        return project(om.output_shape, result)
+        return None if om.output_shape is None else project(om.output_shape, result)
 
     def control(self, payload: dict) -> dict:
         """The test control endpoint (``POST /_perso/control``)."""

@@ -39,6 +39,18 @@ class Hooks:
     view_extras: Mapping[str, ViewExtra] = field(default_factory=dict)
 
 
+#: types whose missing ARN AWS reports as "Resource Arn <arn> does not exist." (error_delete_dataset_*,
+#: error_delete_event_tracker_*); the others say "The given <type> does not exist: <arn>"
+#: (error_delete_solution_*, error_delete_dataset_group_*, error_get_recommendations_* for campaigns)
+_RESOURCE_ARN_WORDING = frozenset({"dataset", "event_tracker"})
+
+
+def not_found_message(rtype: str, arn: str) -> str:
+    if rtype in _RESOURCE_ARN_WORDING:
+        return f"Resource Arn {arn} does not exist."
+    return f"The given {rtype.replace('_', ' ')} does not exist: {arn}"
+
+
 class Account:
     def __init__(self, state: dict, now: float, config: EmulatorConfig, hooks: Hooks) -> None:
         self.state = state
@@ -75,8 +87,7 @@ class Account:
     def get(self, arn: str, rtype: str) -> dict:
         rec = self.resources.get(arn)
         if rec is None or rec["type"] != rtype:
-            label = rtype.replace("_", " ")
-            raise E.not_found(f"Could not find the {label} with ARN {arn}.")
+            raise E.not_found(not_found_message(rtype, arn))
         return rec
 
     def new(
@@ -261,8 +272,8 @@ class Account:
         spec = TYPES[rtype]
         for rec in self.records(rtype, **scope):
             if rec["data"].get(spec.name_key) == name:
-                label = rtype.replace("_", " ")
-                raise E.already_exists(f"A {label} with the name {name} already exists: {rec['arn']}")
+                # error_create_solution__lmorri-vodpocinabox__1.json and 5 more types
+                raise E.already_exists(f"Another resource with Arn {rec['arn']} already exists.")
 
     def require_active(self, rec: dict, what: str) -> None:
         status = self.status(rec)
