@@ -170,6 +170,21 @@ class Backend:
                                  "fail, quotas, seed)")
         return out
 
+    def seed(self, rtype: str, data: dict, links: dict | None = None) -> dict:
+        """Store ``data`` (a Describe* object, timestamps as epoch seconds) as a settled record of
+        ``rtype``, so tests can serve a real AWS response as it was recorded."""
+        if rtype not in TYPES:
+            raise ValueError(f"unknown resource type {rtype!r}")
+        arn = data[TYPES[rtype].arn_key]
+        with self._lock, self._store.locked():
+            self.state = self._store.load()
+            self.state["seq"] += 1
+            rec = {"type": rtype, "arn": arn, "seq": self.state["seq"], "links": dict(links or {}),
+                   "data": copy.deepcopy(data), "lc": None, "upd": None, "x": {}}
+            self.state["resources"][arn] = rec
+            self._store.save(self.state)
+        return rec
+
     def reset(self) -> None:
         with self._lock, self._store.locked():
             self.state = empty_state()

@@ -18,6 +18,12 @@ class CampaignType(ResourceType):
     create_timeout = 3 * 3600.0
     delete_timeout = 3600.0
 
+    def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(params)
+        if out.get("campaignConfig") == {}:  # AWS echoes {} when unset (FINDINGS.md §6): same as none
+            del out["campaignConfig"]
+        return out
+
     def read(self, client: Any, arn: str) -> Observed | None:
         resp = describe_or_none(client.describe_campaign, campaignArn=arn)
         if resp is None:
@@ -28,6 +34,7 @@ class CampaignType(ResourceType):
         updating = update.get("status") in ("CREATE PENDING", "CREATE IN_PROGRESS")
         if updating:  # the campaign serves the old config until the update is ACTIVE
             params.update(pick(update, _UPDATABLE))
+        params = self.normalize(params)
         failure = campaign.get("failureReason") or (update.get("failureReason") if update.get("status") == "CREATE FAILED" else None)
         return Observed(arn=arn, params=params, status=campaign.get("status"), failure_reason=failure,
                         outputs={"arn": arn}, updating=updating)
