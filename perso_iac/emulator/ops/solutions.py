@@ -240,6 +240,7 @@ def stop_solution_version_creation(acct: Account, p: dict) -> dict:
         rec["data"]["lastUpdatedDateTime"] = acct.now
     elif status == "CREATE IN_PROGRESS":
         rec["lc"] = acct.transition("stop", ("CREATE STOPPING",), (60,), "CREATE STOPPED")
+        acct.track(rec)
         rec["data"]["lastUpdatedDateTime"] = acct.now
     else:
         raise E.in_use(
