@@ -27,10 +27,12 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__
+from .artifacts import is_s3, read_text, write_text
+from .aws import AwsSettings
 from .errors import PersoError, StaleStateError
 from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, Reason
 from .resources.base import Observed
@@ -247,12 +249,11 @@ def build_document(
     return doc
 
 
-def write_plan_file(path: str | Path, document: Mapping[str, Any]) -> Path:
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
-    tmp.replace(target)
-    return target
+def write_plan_file(path: str | Path, document: Mapping[str, Any],
+                    settings: AwsSettings | None = None) -> str | Path:
+    """Write to a local path or an s3:// URL (for workers that keep no disk)."""
+    write_text(path, json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n", settings)
+    return path if is_s3(path) else Path(path)
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -263,12 +264,13 @@ def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def read_plan_file(path: str | Path) -> SavedPlan:
-    """Load and check a saved plan; PlanFileError (never a traceback) when it cannot be used."""
-    source = Path(path)
+def read_plan_file(path: str | Path, settings: AwsSettings | None = None) -> SavedPlan:
+    """Load and check a saved plan (a path or an s3:// URL); PlanFileError, never a traceback, when
+    it cannot be used."""
+    source = path if is_s3(path) else Path(path)
     replan = "make a new one with `perso plan --out FILE`"
     try:
-        text = source.read_text(encoding="utf-8")
+        text = read_text(source, settings)
     except FileNotFoundError:
         raise PlanFileError(f"the plan file {source} does not exist", hint=replan) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -276,7 +278,7 @@ def read_plan_file(path: str | Path) -> SavedPlan:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        if source.suffix in (".yaml", ".yml"):
+        if PurePosixPath(str(source)).suffix in (".yaml", ".yml"):
             raise PlanFileError(f"{source} looks like a spec, not a saved plan; nothing was applied",
                                 hint=f"apply a spec with `perso apply -f {source}`, or a saved plan with "
                                      "`perso apply FILE` where FILE was written by `perso plan --out FILE`") from None
