@@ -419,16 +419,11 @@ def load_avro(entry: Mapping[str, Any], path: PathT, base_dir: Path, problems: P
             return None
         at: PathT = (*path, "schema_file")
         file = (base_dir / file_value)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            problems.add(at, f"schema file '{file_value}' does not exist (looked in {file.parent})",
-                         "schema_file is relative to the spec file")
+        text, why = avro.read_schema_file(file, file_value)
+        if text is None:
+            problems.add(at, why or "cannot read the schema file", "schema_file is relative to the spec file")
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.add(at, f"cannot read schema file '{file_value}': {exc}")
-            return None
-        obj, issue = _parse_json_no_dupes(text)
+        obj, issue = avro.parse_schema_json(text)
         if issue:
             problems.add(at, f"{file_value}: {issue}", "the schema file must hold one JSON object")
             return None
@@ -436,7 +431,7 @@ def load_avro(entry: Mapping[str, Any], path: PathT, base_dir: Path, problems: P
     inline = entry["schema"]
     at = (*path, "schema")
     if isinstance(inline, str):
-        obj, issue = _parse_json_no_dupes(inline)
+        obj, issue = avro.parse_schema_json(inline)
         if issue:
             problems.add(at, f"the schema string is not valid JSON: {issue}",
                          "write the schema as a YAML mapping, or as a JSON object string")
@@ -462,23 +457,6 @@ def report_avro_issues(issues: Iterable[avro.AvroIssue], at: PathT, problems: Pr
         else:
             inner = dotted(issue.path)
             problems.add(at, f"{prefix}{inner + ': ' if inner else ''}{issue.message}{suffix}", issue.hint)
-
-
-def _parse_json_no_dupes(text: str) -> tuple[Any, str | None]:
-    def pairs(items: list[tuple[str, Any]]) -> dict:
-        out: dict = {}
-        for k, v in items:
-            if k in out:
-                raise ValueError(f"duplicate key '{k}'")
-            out[k] = v
-        return out
-
-    try:
-        return json.loads(text, object_pairs_hook=pairs), None
-    except json.JSONDecodeError as exc:
-        return None, f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    except ValueError as exc:
-        return None, str(exc)
 
 
 def check_datasets(gkey: str, gpath: PathT, group: dict, datasets: dict, domain: str | None,
