@@ -395,7 +395,7 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
     if opts.vars or opts.var_files:
         raise PersoError("--var and --var-file cannot be combined with a saved plan: it records the variables "
                          "it was made with", hint=f"apply it as is (`perso apply {plan_file}`), or re-plan")
-    saved = read_plan_file(plan_file, aws_settings(opts))
+    saved = read_plan_file(plan_file, settings=aws_settings(opts))
     origin = saved.origin
     if opts.file == Options.file:  # no -f: look for the spec where the plan was made from
         opts.file = origin.spec_file
