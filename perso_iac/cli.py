@@ -35,6 +35,7 @@ from .observe import observe
 from .plan import Plan
 from .planfile import Origin, build_document, live_moved, read_plan_file, spec_moved, stale_error, state_moved
 from .planfile import write_plan_file as save_plan_file
+from .quotas import service_quotas_client
 from .render import render_plan, render_results
 from .report import (
     apply_markdown,
@@ -75,6 +76,7 @@ class Options:
     state: str | None = None
     debug: bool = False
     lock_timeout: float = 0.0
+    prices: str | None = None
     cleanups: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -107,6 +109,8 @@ _COMMON = [
     click.option("--debug", is_flag=True, default=None, help="Show tracebacks for unexpected errors."),
     click.option("--lock-timeout", type=Duration(), default=None,
                  help="How long to wait for a held state lock (e.g. 30s, 5m; default: fail at once)."),
+    click.option("--prices", type=click.Path(dir_okay=False), default=None,
+                 help="Price catalogue overriding the built-in one (JSON/YAML; wins over the spec's cost.prices_file)."),
 ]
 
 
@@ -235,8 +239,18 @@ def state_backend(opts: Options, spec: Spec) -> StateBackend:
 
 
 def workspace(opts: Options, spec: Spec) -> Workspace:
-    return Workspace(spec=spec, backend=state_backend(opts, spec), client=personalize_client(opts, spec),
-                     parallelism=opts.parallelism)
+    client = personalize_client(opts, spec)
+    return Workspace(spec=spec, backend=state_backend(opts, spec), client=client, parallelism=opts.parallelism,
+                     prices=price_catalogue(opts, spec, client), check_quotas=True,
+                     service_quotas=service_quotas_client(aws_settings(opts, spec), client.meta.region_name,
+                                                          client.meta.endpoint_url if opts.local else None))
+
+
+def price_catalogue(opts: Options, spec: Spec, client: Any) -> Any:
+    """The prices for the client's region: built-in, overridden by cost.prices_file, then --prices."""
+    from .cost import load_catalogue
+
+    return load_catalogue(client.meta.region_name, opts.prices or spec.prices_file)
 
 
 def waiter_for(opts: Options) -> Waiter:
@@ -579,12 +593,14 @@ def schema_command() -> None:
 # Commands defined in their own modules; imported last because they build on the helpers above.
 from .cli_import import import_command, output_command  # noqa: E402
 from .cli_state import state_group  # noqa: E402
+from .cost.command import cost_command  # noqa: E402
 from .emulator.command import emulator_command  # noqa: E402
 
 cli.add_command(import_command, "import")
 cli.add_command(output_command, "output")
 cli.add_command(emulator_command, "emulator")
 cli.add_command(state_group, "state")
+cli.add_command(cost_command, "cost")
 
 
 def main() -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .apply import Applier, ApplyEvent, StepResult
+from .cost import Catalogue, estimate_plan
 from .diff import make_plan
 from .errors import PlanError, StateError
 from .observe import observe
 from .plan import Plan
+from .quotas import preflight
 from .resources.base import Observed, ResourceType
 from .resources.registry import REGISTRY
 from .spec.model import Spec
@@ -29,6 +31,9 @@ class Workspace:
     client: Any                                   # boto3 personalize client
     adapters: Mapping[str, ResourceType] = field(default_factory=lambda: REGISTRY)
     parallelism: int = 10
+    prices: Catalogue | None = None               # when set, plans carry their cost (perso_iac/cost)
+    check_quotas: bool = False                    # quota preflight (perso_iac/quotas.py) before a plan is shown
+    service_quotas: Any = None                    # boto3 service-quotas client; None: documented defaults
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,11 @@ def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
     check_client(state, ws.client, f"the state at {ws.backend.describe()}")
     observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
     plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy)
+    if ws.check_quotas and not destroy:
+        warnings = preflight(ws.spec.resources, plan, ws.client, ws.service_quotas)
+        plan = replace(plan, warnings=plan.warnings + tuple(warnings))
+    if ws.prices is not None:
+        plan = replace(plan, cost=estimate_plan(plan, observed, ws.prices))
     return Refreshed(plan=plan, state=state, observed=observed)
 
 

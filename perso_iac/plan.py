@@ -94,6 +94,7 @@ class Plan:
     spec_digest: str = ""
     destroy: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    cost: Any = None            # a cost.CostEstimate, added by the engine when prices are known
 
     def by_address(self) -> dict[str, Change]:
         return {c.address: c for c in self.changes}

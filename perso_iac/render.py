@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from .apply import StepResult
 from .compare import value_at
+from .impact import destructive_line
 from .plan import Action, Change, Plan, Reason
 from .spec.model import Ref
 
@@ -106,22 +107,48 @@ def render_plan(plan: Plan) -> str:
     """The plan as Terraform users read it: symbols, field-level before/after, reasons, summary."""
     shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt]
     if not shown:
-        return "[green]No changes.[/green] The live resources match the spec."
+        return "\n".join(["[green]No changes.[/green] The live resources match the spec.",
+                          *(f"[yellow]warning:[/yellow] {escape(w)}" for w in plan.warnings)])
     lines = ["perso will perform the following actions:", ""]
+    impacts = change_impacts(plan)
     for change in shown:
-        lines.extend(render_change(change))
+        block = render_change(change)
+        if change.address in impacts:  # what users of it lose, and for how long (perso_iac/impact.py)
+            block.insert(1, f"  [dim]# impact: {escape(impacts[change.address].text())}[/dim]")
+        lines.extend(block)
         lines.append("")
     lines.append(summary_line(plan))
-    destructive = [c.address for c in plan.changes if c.destructive]
+    destructive = [c for c in plan.changes if c.destructive]
     if destructive:
-        lines.append(f"[bold red]Destructive:[/bold red] {escape(', '.join(destructive))} "
-                     "will be deleted (data, models and endpoints are lost).")
+        lines.append("[bold red]Destructive:[/bold red]")
+        lines.extend(f"  - {escape(destructive_line(c, impacts.get(c.address)))}" for c in destructive)
     notes = cost_notes(plan)
     if notes:
         lines.append("")
         lines.append("[bold]Cost notes:[/bold]")
         lines.extend(f"  - {escape(n)}" for n in notes)
+    lines.extend(cost_section(plan))
+    lines.extend(f"[yellow]warning:[/yellow] {escape(w)}" for w in plan.warnings)
     return "\n".join(lines)
+
+
+def change_impacts(plan: Plan) -> dict[str, Any]:
+    from .impact import plan_impacts
+    from .resources.registry import REGISTRY
+
+    return plan_impacts(plan, REGISTRY)
+
+
+def cost_section(plan: Plan) -> list[str]:
+    """The plan's cost estimate (perso_iac/cost), when the engine attached one."""
+    from .cost.report import text_lines
+
+    if plan.cost is None or not plan.cost.items:
+        return []
+    lines = [escape(line) for line in text_lines(plan.cost)]
+    count = len(plan.cost.items)
+    return ["", f"[bold]Cost ({escape(plan.cost.currency)}):[/bold]", *(f"  {line}" for line in lines[:count]),
+            f"[bold]{lines[count]}[/bold]", *(f"[dim]{line}[/dim]" for line in lines[count + 1:])]
 
 
 def summary_line(plan: Plan) -> str:

@@ -24,7 +24,7 @@ from rich.text import Text
 from . import __version__
 from .drift import DRIFT_FORMAT_VERSION, DriftReport, ResourceDrift
 from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan
-from .render import cost_notes, describe_change, format_value, render_change
+from .render import change_impacts, cost_notes, describe_change, format_value, render_change
 from .spec.model import Ref
 
 REPORT_FORMAT_VERSION = PLAN_FORMAT_VERSION
@@ -133,6 +133,7 @@ def resource_change(change: Change) -> dict[str, Any]:
 def plan_report(plan: Plan, *, backend: str = "") -> dict[str, Any]:
     """The plan as a stable JSON document (`perso plan --format json`)."""
     has_changes = plan_has_changes(plan)
+    impacts = change_impacts(plan)
     return {
         "format_version": REPORT_FORMAT_VERSION,
         "kind": "plan",
@@ -145,8 +146,10 @@ def plan_report(plan: Plan, *, backend: str = "") -> dict[str, Any]:
         "applyable": bool(plan.actionable),
         "summary": plan_summary(plan),
         "destructive": [c.address for c in plan.changes if c.destructive],
-        "resource_changes": [resource_change(c) for c in plan.changes],
+        "resource_changes": [dict(resource_change(c), impact=impacts[c.address].to_dict() if c.address in impacts
+                                  else None) for c in plan.changes],
         "cost_notes": cost_notes(plan),
+        "cost": plan.cost.to_dict() if plan.cost is not None else None,
         "warnings": list(plan.warnings),
     }
 
@@ -233,13 +236,21 @@ def plan_markdown(plan: Plan, *, backend: str = "", title: str = "perso plan", l
                 f"{s['delete']} to destroy{adopt}.\n\n")
     destructive = [c for c in plan.changes if c.destructive]
     if destructive:
+        impacts = change_impacts(plan)
         items = [f"`{c.address}`: {_cell(describe_change(c).removeprefix(c.address).lstrip(': '))}"
+                 + (f" **Impact:** {_cell(impacts[c.address].text())}" if c.address in impacts else "")
                  for c in destructive]
-        doc.add(f"> [!CAUTION]\n> **{len(destructive)} destructive change{'s' if len(destructive) != 1 else ''}**: "
-                "data, models and endpoints are lost.\n" + _bullets(items, limit // 4) + "\n\n")
+        doc.add(f"> [!CAUTION]\n> **{len(destructive)} destructive change{'s' if len(destructive) != 1 else ''}**\n"
+                + _bullets(items, limit // 4) + "\n\n")
     notes = cost_notes(plan)
     if notes:
         doc.add("**Cost notes**\n" + _bullets([_cell(n) for n in notes], limit // 8, "- ") + "\n\n")
+    if plan.cost is not None and plan.cost.items:
+        from .cost.report import markdown as cost_markdown
+
+        section = cost_markdown(plan.cost) + "\n"
+        if doc.fits(section, limit // 2):
+            doc.add(section)
     for warning in plan.warnings[:10]:
         doc.add(f"> [!WARNING]\n> {_cell(warning)}\n\n")
 

@@ -51,6 +51,7 @@ DEFAULT_QUOTAS: dict[str, int] = {
     "pending_solution_versions": 20,
     "pending_data_deletion_jobs_per_dataset_group": 5,
     "tags_per_resource": 50,
+    "tps_per_campaign": 500,  # GetRecommendations per campaign; served through Service Quotas
 }
 
 

@@ -22,6 +22,7 @@ from .clock import SystemClock
 from .config import EmulatorConfig
 from .errors import ApiError
 from .model import TARGET_PREFIX, operation_names
+from .ops import service_quotas
 from .wire import parse_object
 
 log = logging.getLogger("perso_iac.emulator")
@@ -146,6 +147,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(ApiError("IncompleteSignatureException", "Authorization header is not a SigV4 signature."))
             return
         target = self.headers.get("X-Amz-Target", "")
+        if target.startswith(service_quotas.TARGET_PREFIX):  # perso's quota preflight reads these
+            try:
+                self.backend.admit(target)
+                self._send(200, service_quotas.handle(self.backend.config, target, parse_object(body)))
+            except ApiError as err:
+                self._error(err)
+            return
         op = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
         if op not in _OPERATIONS:
             self._error(ApiError("UnknownOperationException", f"Unknown operation {target or '(no X-Amz-Target)'}."))

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
+from .impact import Impact
 
 _UPDATABLE = ("solutionVersionArn", "minProvisionedTPS", "campaignConfig")
 LATEST = "/$LATEST"
@@ -14,6 +15,12 @@ LATEST = "/$LATEST"
 
 class CampaignType(ResourceType):
     type_name = "campaign"
+    impact = Impact(
+        typical_create=15 * 60, typical_delete=5 * 60,
+        unavailable="real-time recommendations: GetRecommendations/GetPersonalizedRanking with its ARN fail",
+        changes=("campaign ARN",),
+        pick_up="apps passing campaignArn (read the new one with `perso output`)",
+        loss="the serving endpoint: recommendations fail until a new one, with a new ARN, is ACTIVE")
     updatable = frozenset(_UPDATABLE)
     create_timeout = 3 * 3600.0
     delete_timeout = 3600.0

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import PersoError
 from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
+from .impact import Impact
 
 DATASET_TYPES = ("Interactions", "Items", "Users", "Actions", "Action_Interactions")
 _CANONICAL = {t.lower(): t for t in DATASET_TYPES}
@@ -21,6 +22,12 @@ def canonical_dataset_type(value: Any) -> Any:
 
 class DatasetType(ResourceType):
     type_name = "dataset"
+    impact = Impact(
+        typical_create=60, typical_delete=120,
+        unavailable="training on and filtering by its data until it is imported again",
+        changes=("dataset ARN",),
+        pick_up="PutItems/PutUsers/PutActions callers passing the dataset ARN",
+        loss="its imported data and the records streamed into it (perso re-imports the spec's S3 source)")
     updatable = frozenset({"schemaArn"})
     create_timeout = 1800.0
     delete_timeout = 1800.0

@@ -6,12 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
+from .impact import Impact
 
 _PARAMS = ("name", "domain", "roleArn", "kmsKeyArn")
 
 
 class DatasetGroupType(ResourceType):
     type_name = "dataset_group"
+    impact = Impact(
+        typical_create=60, typical_delete=300,
+        unavailable="everything in it: imports, training, campaigns, recommenders, filters and PutEvents",
+        changes=("dataset group ARN",),
+        pick_up="anything configured with the dataset group ARN (PutItems/PutUsers callers, the console)",
+        loss="all imported data, trained models and endpoints in it")
     create_timeout = 1800.0
     delete_timeout = 3600.0
 

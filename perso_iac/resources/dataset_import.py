@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Observed, ResourceType, api_tags, describe_or_none, paginate, pick
+from .impact import Impact
 
 _PARAMS = ("datasetArn", "dataSource", "roleArn", "importMode", "publishAttributionMetricsToS3")
 
@@ -21,6 +22,10 @@ def job_name(prefix: str) -> str:
 
 class DatasetImportType(ResourceType):
     type_name = "dataset_import"
+    impact = Impact(
+        typical_create=30 * 60, typical_delete=0,
+        unavailable="nothing: the data already imported stays",
+        loss="nothing (import jobs cannot be deleted)")
     is_intent = True
     create_timeout = 6 * 3600.0
 

@@ -7,12 +7,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
+from .impact import Impact
 
 _PARAMS = ("name", "datasetGroupArn")
 
 
 class EventTrackerType(ResourceType):
     type_name = "event_tracker"
+    impact = Impact(
+        typical_create=60, typical_delete=60,
+        unavailable="PutEvents: events sent with the old trackingId are rejected and lost",
+        changes=("trackingId", "event tracker ARN"),
+        pick_up="every front end and back end calling PutEvents with the trackingId",
+        loss="the trackingId your apps send events with; events are lost until they have the new one")
     create_timeout = 1800.0
     delete_timeout = 1800.0
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Observed, ResourceType, api_tags, describe_or_none, find_by_name, ignore_not_found, pick
+from .impact import Impact
 
 _PARAMS = ("name", "datasetGroupArn", "filterExpression")
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|\s+|[^"\s]+')
@@ -24,6 +25,12 @@ def canonical_expression(text: str) -> str:
 
 class FilterType(ResourceType):
     type_name = "filter"
+    impact = Impact(
+        typical_create=120, typical_delete=60,
+        unavailable="requests passing its filterArn fail (requests without it are served unfiltered)",
+        changes=("filter ARN",),
+        pick_up="apps passing filterArn to GetRecommendations/GetPersonalizedRanking",
+        loss="nothing stored: a short window without the filter, then a new filterArn")
     create_timeout = 1800.0
     delete_timeout = 1800.0
 

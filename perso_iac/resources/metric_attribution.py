@@ -24,6 +24,7 @@ from .base import (
     paginate,
     pick,
 )
+from .impact import Impact
 
 _METRIC_KEYS = ("eventType", "metricName", "expression")
 
@@ -46,6 +47,11 @@ def metrics_delta(before: Any, after: Any) -> tuple[list[dict[str, Any]], list[s
 
 class MetricAttributionType(ResourceType):
     type_name = "metric_attribution"
+    impact = Impact(
+        typical_create=60, typical_delete=60,
+        unavailable="metrics of events and recommendations are not reported to CloudWatch or S3",
+        changes=("metric attribution ARN",),
+        loss="the metrics reported while it is missing")
     updatable = frozenset({"metrics", "metricsOutputConfig"})
     taggable = False
     create_timeout = 1800.0

@@ -21,6 +21,7 @@ from .base import (
     ignore_not_found,
     pick,
 )
+from .impact import Impact
 
 ACTIVE, INACTIVE = "ACTIVE", "INACTIVE"
 STATES = (ACTIVE, INACTIVE)
@@ -40,6 +41,12 @@ def running_state(status: str | None) -> str | None:
 
 class RecommenderType(ResourceType):
     type_name = "recommender"
+    impact = Impact(
+        typical_create=3 * 3600, typical_delete=5 * 60,
+        unavailable="GetRecommendations with its ARN fail until the new one has trained and is ACTIVE",
+        changes=("recommender ARN",),
+        pick_up="apps passing recommenderArn (read the new one with `perso output`)",
+        loss="its trained models: the new recommender trains again on creation (hours)")
     updatable = frozenset({"recommenderConfig", "state"})
     create_timeout = 6 * 3600.0
     delete_timeout = 3600.0

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Observed, ResourceType, describe_or_none, find_by_name, ignore_not_found, pick
+from .impact import Impact
 
 
 def canonical_json(text: str | Mapping[str, Any]) -> str:
@@ -18,6 +19,11 @@ def canonical_json(text: str | Mapping[str, Any]) -> str:
 
 class SchemaType(ResourceType):
     type_name = "schema"
+    impact = Impact(
+        typical_create=5, typical_delete=5,
+        unavailable="nothing serves from a schema; the datasets using it are replaced with it",
+        changes=("schema ARN",),
+        loss="nothing stored (a schema is a definition), but its datasets are replaced and lose their data")
     taggable = False
     create_timeout = 120.0
     delete_timeout = 120.0

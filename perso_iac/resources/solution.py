@@ -19,6 +19,7 @@ from .base import (
     paginate,
     pick,
 )
+from .impact import Impact
 
 _CREATE_PARAMS = ("datasetGroupArn", "recipeArn", "performHPO", "performAutoML", "performAutoTraining",
                   "performIncrementalUpdate", "eventType", "solutionConfig")
@@ -29,6 +30,11 @@ _IN_TRAINING = ("CREATE PENDING", "CREATE IN_PROGRESS")
 
 class SolutionType(ResourceType):
     type_name = "solution"
+    impact = Impact(
+        typical_create=60, typical_delete=120,
+        unavailable="training from it (its campaigns are replaced with it: see their impact)",
+        changes=("solution ARN",),
+        loss="its trained versions (models): a new training of hours is needed before a campaign can serve")
     updatable = frozenset({"performAutoTraining", "performIncrementalUpdate", "solutionConfig"})
     create_timeout = 1800.0
     delete_timeout = 3600.0

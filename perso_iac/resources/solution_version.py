@@ -7,10 +7,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from .base import Observed, ResourceType, api_tags, describe_or_none, paginate, pick
+from .impact import Impact
 
 
 class SolutionVersionType(ResourceType):
     type_name = "solution_version"
+    impact = Impact(
+        typical_create=2 * 3600, typical_delete=0,
+        unavailable="nothing: the previous version keeps serving until a campaign is moved",
+        changes=("solution version ARN",),
+        loss="nothing (versions cannot be deleted)")
     is_intent = True
     create_timeout = 24 * 3600.0
 

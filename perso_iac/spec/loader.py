@@ -72,6 +72,8 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
     elif backend:
         backend = {"s3": dict(backend["s3"])}
 
+    prices_file = (data.get("cost") or {}).get("prices_file")
     return Spec(path=spec_path, stack=data["stack"], resources=resources, region=data.get("region"),
                 backend=backend or None, outputs=outputs, digest=digest(resources, outputs),
-                sensitive=variables_mod.sensitive_values(declared))
+                sensitive=variables_mod.sensitive_values(declared),
+                prices_file=str((base_dir / prices_file).resolve()) if prices_file else None)

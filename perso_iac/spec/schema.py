@@ -211,6 +211,8 @@ _SPEC_SCHEMA: dict[str, Any] = {
         }, description="Where the state lives: exactly one of `local` and `s3`.",
             minProperties=1, maxProperties=1),
         "defaults": _obj({"tags": _TAGS}),
+        "cost": _obj({"prices_file": _STR}, description="Cost estimates: `prices_file` overrides the built-in price "
+                     "catalogue (JSON or YAML, relative to the spec; see perso_iac/cost/prices.json)."),
         "schemas": _map(_SCHEMA),
         "dataset_groups": _map(_DATASET_GROUP),
         "outputs": {"type": "object", "propertyNames": {"pattern": VAR_NAME_PATTERN},
