@@ -66,6 +66,7 @@ class FieldRule:
     types: tuple[str, ...]      # accepted base (non-null) types
     nullable: bool = False      # whether a union with null is accepted
     categorical: bool = True    # whether `categorical: true` is accepted
+    needs: str | None = None    # "categorical" or "textual": the attribute the field must carry
 
 
 _STRING = FieldRule(("string",))
@@ -83,8 +84,30 @@ REQUIRED: dict[str, dict[str, FieldRule]] = {
     "Action_Interactions": {"USER_ID": _STRING, "ACTION_ID": _STRING, "EVENT_TYPE": _STRING,
                             "TIMESTAMP": _LONG},
 }
-#: fields a domain dataset group additionally requires
-DOMAIN_REQUIRED: dict[str, dict[str, FieldRule]] = {"Interactions": {"EVENT_TYPE": _EVENT_TYPE}}
+#: fields a domain dataset group additionally requires, and its reserved keywords, per domain.
+#: Sources: ECOMMERCE-interactions-/items-/users-dataset.html and VIDEO-ON-DEMAND-interactions-/
+#: items-/users-dataset.html (archived guide awsdocs/amazon-personalize-developer-guide@83a0cb3,
+#: doc_source/*.md). Numbers documented as `float` also accept double, and domain fields may be
+#: nullable: the pages don't say otherwise, so perso does not refuse them.
+_D_CAT = FieldRule(("string",), nullable=True, needs="categorical")
+_D_TEXT = FieldRule(("string",), nullable=True, needs="textual")
+_D_FLOAT = FieldRule(("float", "double"), nullable=True)
+DOMAIN_REQUIRED: dict[str, dict[str, dict[str, FieldRule]]] = {
+    "ECOMMERCE": {"Interactions": {"EVENT_TYPE": _EVENT_TYPE},
+                  "Items": {"PRICE": _D_FLOAT, "CATEGORY_L1": _D_CAT}},
+    "VIDEO_ON_DEMAND": {"Interactions": {"EVENT_TYPE": _EVENT_TYPE},
+                        "Items": {"GENRES": _D_CAT, "CREATION_TIMESTAMP": FieldRule(("long",), nullable=True)}},
+}
+DOMAIN_RESERVED: dict[str, dict[str, dict[str, FieldRule]]] = {
+    "ECOMMERCE": {"Items": {"CATEGORY_L2": _D_CAT, "CATEGORY_L3": _D_CAT, "PRODUCT_DESCRIPTION": _D_TEXT,
+                            # documented as float here, long in custom Items datasets: either is accepted
+                            "CREATION_TIMESTAMP": FieldRule(("long", "float"), nullable=True),
+                            "AGE_GROUP": _D_CAT, "ADULT": _D_CAT, "GENDER": _D_CAT}},
+    "VIDEO_ON_DEMAND": {"Items": {"PRICE": _D_FLOAT, "DURATION": _D_FLOAT, "GENRE_L2": _D_CAT, "GENRE_L3": _D_CAT,
+                                  "AVERAGE_RATING": _D_FLOAT, "PRODUCT_DESCRIPTION": _D_TEXT,
+                                  "CONTENT_OWNER": _D_CAT, "CONTENT_CLASSIFICATION": _D_CAT},
+                        "Users": {"SUBSCRIPTION_MODEL": _D_CAT}},
+}
 #: reserved keywords: optional, but when present they must have this type
 RESERVED: dict[str, dict[str, FieldRule]] = {
     "Interactions": {
@@ -296,10 +319,11 @@ def _field_type(ftype: Any, path: tuple[str | int, ...]) -> tuple[str | None, bo
 def rules_for(dtype: str, domain: str | None = None) -> tuple[dict[str, FieldRule], dict[str, FieldRule]]:
     """(required, reserved) field rules for a dataset type (documented spelling) in a group of `domain`."""
     required = dict(REQUIRED[dtype])
+    reserved = dict(RESERVED[dtype])
     if domain:
-        required.update(DOMAIN_REQUIRED.get(dtype, {}))
-    reserved = {k: v for k, v in RESERVED[dtype].items() if k not in required}
-    return required, reserved
+        required.update(DOMAIN_REQUIRED.get(domain, {}).get(dtype, {}))
+        reserved.update(DOMAIN_RESERVED.get(domain, {}).get(dtype, {}))
+    return required, {k: v for k, v in reserved.items() if k not in required}
 
 
 def check_for_dataset_type(schema: Any, dtype: str, *, domain: str | None = None,
@@ -319,13 +343,15 @@ def check_for_dataset_type(schema: Any, dtype: str, *, domain: str | None = None
     by_name = {f.name: f for f in fields}
     by_upper = {f.name.upper(): f for f in fields}
     issues: list[AvroIssue] = []
-    what = describe_dataset(label)
+    what = describe_dataset(label) + (f" in {'an' if domain[0] == 'E' else 'a'} {domain} dataset group"
+                                      if domain else "")
     for fname, rule in required.items():
         f = by_name.get(fname)
         if f is None:
             near = by_upper.get(fname)
             hint = (f"field names are case-sensitive: rename '{near.name}' to '{fname}'" if near else
-                    f"add {{name: {fname}, type: {rule.types[0]}}}")
+                    f"add {{name: {fname}, type: {rule.types[0]}"
+                    + (f", {rule.needs}: true}}" if rule.needs else "}"))
             issues.append(AvroIssue(("fields",), f"{what} needs the field {fname} ({rule.types[0]})", hint))
             continue
         issues.extend(_check_rule(f, rule, "required", what))
@@ -333,7 +359,8 @@ def check_for_dataset_type(schema: Any, dtype: str, *, domain: str | None = None
         f = by_name.get(fname)
         if f is not None:
             issues.extend(_check_rule(f, rule, "reserved", what))
-    metadata = [f for f in fields if f.name not in required and f.name not in reserved]
+    # domain fields are metadata too (the VIDEO_ON_DEMAND default Users schema is USER_ID + SUBSCRIPTION_MODEL)
+    metadata = [f for f in fields if f.name not in REQUIRED[label] and f.name not in RESERVED[label]]
     low, high = METADATA_LIMITS[label]
     if len(metadata) < low:
         issues.append(AvroIssue(("fields",), f"{what} needs at least {low} metadata field besides "
@@ -372,6 +399,12 @@ def _check_rule(f: Field, rule: FieldRule, kind: str, what: str) -> list[AvroIss
         return [AvroIssue(("fields", f.index, "categorical"),
                           f"{f.name} is a {kind} field of {what} and can't be categorical",
                           "remove categorical")]
+    if rule.needs == "categorical" and not f.categorical:
+        return [AvroIssue(("fields", f.index), f"{f.name} is a {kind} field of {what} and must be categorical",
+                          "add categorical: true")]
+    if rule.needs == "textual" and not f.textual:
+        return [AvroIssue(("fields", f.index), f"{f.name} is a {kind} field of {what} and must be textual",
+                          "add textual: true")]
     return []
 
 
@@ -417,3 +450,20 @@ def check_update(old: Iterable[Field], new: Iterable[Field]) -> list[AvroIssue]:
 
 
 UPDATABLE_TYPES = ("Items", "Users")
+
+
+# ---------------------------------------------------------------------- accepted, but not trained on
+def untrained_fields(fields: Iterable[Field], dtype: str, domain: str | None = None) -> list[AvroIssue]:
+    """String metadata fields with neither `categorical` nor `textual`: AWS accepts them, and does not
+    train on them (custom-datasets-and-schemas.html: string metadata must be categorical, or textual in
+    Items, to be used). A warning, not an error."""
+    label = dataset_type(dtype)
+    if label is None:
+        return []
+    required, reserved = rules_for(label, domain)
+    hint = "add categorical: true" + (" (or textual: true for free text)" if label == TEXTUAL_TYPE else "")
+    return [AvroIssue(("fields", f.index), f"{f.name} is a string with neither categorical nor textual: Amazon "
+                                           "Personalize imports it but does not train on it", hint)
+            for f in fields
+            if f.base == "string" and not (f.categorical or f.textual) and f.name not in required
+            and f.name not in reserved]

@@ -14,10 +14,18 @@ from .impact import Impact
 _PARAMS = ("datasetArn", "dataSource", "roleArn", "importMode", "publishAttributionMetricsToS3")
 
 
+_SUFFIX_LEN = 14 + 4     # a UTC %Y%m%d%H%M%S stamp and 2 random bytes in hex
+
+
+def _prefix(name: str) -> str:
+    """The part of the spec's name a job name keeps: names are at most 63 characters."""
+    return name[: 63 - _SUFFIX_LEN - 1]
+
+
 def job_name(prefix: str) -> str:
     """A unique job name from the spec's prefix (job names are unique per account and region)."""
     suffix = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + secrets.token_hex(2)
-    return f"{prefix[: 63 - len(suffix) - 1]}-{suffix}"
+    return f"{_prefix(prefix)}-{suffix}"
 
 
 class DatasetImportType(ResourceType):
@@ -57,7 +65,7 @@ class DatasetImportType(ResourceType):
         if not isinstance(dataset, str):
             return None
         jobs = [j for j in paginate(client, "list_dataset_import_jobs", "datasetImportJobs", datasetArn=dataset)
-                if j.get("jobName", "").startswith(f"{name}-") and j.get("status") != "CREATE FAILED"]
+                if j.get("jobName", "").startswith(f"{_prefix(name)}-") and j.get("status") != "CREATE FAILED"]
         jobs.sort(key=lambda j: j.get("creationDateTime", 0), reverse=True)
         return jobs[0]["datasetImportJobArn"] if jobs else None
 

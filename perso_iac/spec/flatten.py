@@ -33,8 +33,11 @@ from .validate import (
 from .yamlsrc import Document
 
 _STRING_MAPS = ("algorithmHyperParameters", "featureTransformationParameters", "itemExplorationConfig")
-# solutionConfig.eventValueThreshold and hpoResourceConfig's counts are strings in the API
-_STRING_SCALARS = ("eventValueThreshold", "maxNumberOfTrainingJobs", "maxParallelTrainingJobs")
+# hpoResourceConfig's counts are strings in the API
+_STRING_SCALARS = ("maxNumberOfTrainingJobs", "maxParallelTrainingJobs")
+# strings only at the top of the config: solutionConfig.eventValueThreshold is a string, but
+# solutionConfig.eventsConfig.eventParametersList[].eventValueThreshold is a number (botocore model)
+_TOP_STRING_SCALARS = ("eventValueThreshold",)
 _SOLUTION_KEYS = ("performHPO", "performAutoML", "performIncrementalUpdate", "eventType", "solutionConfig")
 
 
@@ -222,20 +225,20 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-def _stringify_maps(value: Any) -> Any:
+def _stringify_maps(value: Any, top: bool = True) -> Any:
     """Where the API wants text, YAML numbers are accepted (`hidden_dimension: 100` -> "100")."""
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             if k in _STRING_MAPS and isinstance(v, dict):
                 out[k] = {mk: _scalar_text(mv) for mk, mv in v.items()}
-            elif k in _STRING_SCALARS and not isinstance(v, dict | list):
+            elif (k in _STRING_SCALARS or (top and k in _TOP_STRING_SCALARS)) and not isinstance(v, dict | list):
                 out[k] = _scalar_text(v)
             else:
-                out[k] = _stringify_maps(v)
+                out[k] = _stringify_maps(v, top=False)
         return out
     if isinstance(value, list):
-        return [_stringify_maps(v) for v in value]
+        return [_stringify_maps(v, top=False) for v in value]
     return value
 
 

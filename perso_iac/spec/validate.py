@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from ..errors import Problem
+from ..facts import avro as facts_avro
 from ..facts import filters as facts_filters
+from ..facts import metrics as facts_metrics
+from ..facts import solutions as facts_solutions
 from . import avro, catalog
 from .schema import DATASET_TYPES, KEY_PATTERN, NAME_PATTERN, spec_json_schema
 from .variables import did_you_mean
@@ -37,7 +41,6 @@ S3_RE = re.compile(r"^(s3|http|https)://.+$")
 PERSONALIZE_ARN_RE = re.compile(r"^arn:([a-z\d-]+):personalize:.*:.*:.+$")
 SOLUTION_VERSION_ARN_RE = re.compile(r"^arn:([a-z\d-]+):personalize:[^:]*:\d{12}:solution/[^/]+/[^/]+$")
 SCHEDULE_RE = re.compile(r"^rate\((\d+) days?\)$")
-METRIC_EXPR_RE = re.compile(r"^\s*(SUM\(\s*(Interactions|Items)\.[A-Za-z_][A-Za-z0-9_]*\s*\)|SAMPLECOUNT\(\s*\))\s*$")
 OUTPUT_REF_RE = re.compile(r"^\$\{([a-z_]+(?:\.[A-Za-z0-9_-]+)+)\.([A-Za-z]+)\}(.*)$", re.DOTALL)
 MAX_NAME = 63
 MAX_TAGS = 50
@@ -98,6 +101,7 @@ class Problems:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.items: list[Problem] = []
+        self.warnings: list[Problem] = []   # accepted by AWS, but probably not what was meant
         self.poisoned: set[PathT] = set()
 
     def add(self, path: Sequence[str | int], message: str, hint: str | None = None, *, key: bool = False) -> None:
@@ -105,6 +109,9 @@ class Problems:
         if any(path[: len(p)] == p for p in self.poisoned if len(p) <= len(path)):
             return
         self.items.append(self.doc.problem(path, message, hint, key=key))
+
+    def warn(self, path: Sequence[str | int], message: str, hint: str | None = None) -> None:
+        self.warnings.append(self.doc.problem(tuple(path), message, hint))
 
     def extend(self, problems: Iterable[Problem]) -> None:
         self.items.extend(problems)
@@ -212,6 +219,10 @@ def normalize_dataset_type(value: Any) -> str | None:
     return None
 
 
+class SpecWarning(UserWarning):
+    """Something AWS accepts but that likely does not do what the spec means (shown, never fatal)."""
+
+
 @dataclass
 class Checked:
     """What the semantic checks worked out, for the flattener."""
@@ -219,6 +230,7 @@ class Checked:
     schemas: dict[str, Any] = field(default_factory=dict)        # key -> parsed Avro object
     names: dict[PathT, str] = field(default_factory=dict)        # resource path -> AWS name
     addresses: dict[str, str] = field(default_factory=dict)      # address -> type
+    warnings: list[Problem] = field(default_factory=list)        # see SpecWarning
 
 
 def group_name(key: str, group: Mapping[str, Any]) -> str:
@@ -313,9 +325,14 @@ def check_semantics(data: Any, problems: Problems, base_dir: Path) -> Checked:
                          "remove all but one event tracker")
         check_filters(gpath, sections["filters"], present_types, problems, sections["datasets"], checked)
         check_recommenders(gpath, sections["recommenders"], domain, problems)
-        check_metric_attributions(gpath, sections["metric_attributions"], present_types, problems)
+        check_metric_attributions(gpath, sections["metric_attributions"], present_types, problems,
+                                  sections["datasets"], checked)
 
     check_outputs(data, checked, problems)
+    checked.warnings = list(problems.warnings)
+    for w in checked.warnings:  # located at the spec line, e.g. "perso.yaml:12: SpecWarning: ..."
+        warnings.warn_explicit(f"{w.path}: {w.message}" + (f" (hint: {w.hint})" if w.hint else ""), SpecWarning,
+                               w.file, w.line, module="perso.validate")
     return checked
 
 
@@ -504,6 +521,8 @@ def check_datasets(gkey: str, gpath: PathT, group: dict, datasets: dict, domain:
                 if obj is not None and dtype is not None:
                     issues = avro.check_for_dataset_type(obj, dtype, domain=domain)
                     report_schema_fit(schema_key, issues, path, problems)
+                    for issue in facts_avro.untrained_fields(avro.check_schema(obj)[0], dtype, domain):
+                        problems.warn((*path, "schema"), f"schema '{schema_key}': {issue.message}", issue.hint)
         imp = ds.get("import")
         if isinstance(imp, dict):
             ipath = (*path, "import")
@@ -511,6 +530,10 @@ def check_datasets(gkey: str, gpath: PathT, group: dict, datasets: dict, domain:
             check_arn(imp, ipath, "roleArn", ROLE_ARN_RE, problems, "arn:aws:iam::123456789012:role/Name")
             check_tags(_d(imp.get("tags")), (*ipath, "tags"), problems, defaults_tags)
             checked.addresses[f"dataset_import.{gkey}.{key}"] = "dataset_import"
+            if imp.get("importMode") == "INCREMENTAL":  # API_CreateDatasetImportJob.html, importMode
+                problems.warn((*ipath, "importMode"), "AWS refuses an INCREMENTAL import into a dataset that has "
+                                                      "never had a FULL one, so this fails when the dataset is new",
+                              "import with FULL first (the default), then switch to INCREMENTAL")
     return set(present)
 
 
@@ -573,8 +596,8 @@ def check_solutions(gkey: str, gpath: PathT, solutions: dict, present: set[str],
                 problems.add((*path, "solutionConfig", "autoTrainingConfig", "schedulingExpression"),
                              f"invalid schedulingExpression '{schedule}'",
                              "use rate(N days) with N from 1 to 30, e.g. rate(7 days)")
-        if sol.get("performAutoML") is True and sol.get("performHPO") is True:
-            pass  # allowed by the API
+        for issue in facts_solutions.check_solution(sol):  # AutoML, HPO limits, the recipe's hyperparameters
+            problems.add((*path, *issue.path), issue.message, issue.hint, key=issue.key)
 
 
 def check_campaigns(gpath: PathT, campaigns: dict, solutions: dict, problems: Problems) -> None:
@@ -596,6 +619,12 @@ def check_campaigns(gpath: PathT, campaigns: dict, solutions: dict, problems: Pr
                 problems.add((*path, "solution"), f"solution '{sol}' uses {recipe.name}, a user-segmentation "
                                                   "recipe that can't be deployed in a campaign",
                              "user-segmentation solutions are used by batch segment jobs; remove this campaign")
+            for issue in facts_solutions.check_campaign_config(recipe.name if recipe else None,
+                                                               _d(camp.get("campaignConfig"))):
+                if issue.warning:
+                    problems.warn((*path, *issue.path), issue.message, issue.hint)
+                else:
+                    problems.add((*path, *issue.path), issue.message, issue.hint, key=issue.key)
         version = camp.get("solutionVersion", "newest")
         if isinstance(version, str) and version not in ("newest", "$LATEST") \
                 and not SOLUTION_VERSION_ARN_RE.match(version):
@@ -671,7 +700,9 @@ def check_recommenders(gpath: PathT, recommenders: dict, domain: str | None, pro
                          f"use one of {', '.join(options)}")
 
 
-def check_metric_attributions(gpath: PathT, attributions: dict, present: set[str], problems: Problems) -> None:
+def check_metric_attributions(gpath: PathT, attributions: dict, present: set[str], problems: Problems,
+                              datasets: Mapping[str, Any] | None = None, checked: Checked | None = None) -> None:
+    fields = filter_datasets(present, datasets or {}, checked)
     for key, attr in attributions.items():
         if not isinstance(attr, dict):
             continue
@@ -690,16 +721,9 @@ def check_metric_attributions(gpath: PathT, attributions: dict, present: set[str
                         problems.add((*path, "metrics", i, "metricName"), f"duplicate metricName '{mname}'")
                     names.add(mname)
                 expr = metric.get("expression")
-                if isinstance(expr, str):
-                    if not METRIC_EXPR_RE.match(expr):
-                        problems.add((*path, "metrics", i, "expression"), f"invalid metric expression '{expr}'",
-                                     "use SAMPLECOUNT() or SUM(Interactions.COLUMN) / SUM(Items.COLUMN)")
-                    else:
-                        for ds in re.findall(r"(Interactions|Items)\.", expr):
-                            if ds not in present:
-                                problems.add((*path, "metrics", i, "expression"),
-                                             f"the metric sums {ds} data, and dataset group '{gpath[1]}' has no "
-                                             f"{ds} dataset", f"add a dataset with datasetType: {ds}")
+                if isinstance(expr, str):  # the rules live in perso_iac.facts.metrics
+                    for issue in facts_metrics.check(expr, fields):
+                        problems.add((*path, "metrics", i, "expression"), issue.message, issue.hint)
         out = _d(attr.get("metricsOutputConfig"))
         opath = (*path, "metricsOutputConfig")
         check_arn(out, opath, "roleArn", ROLE_ARN_RE, problems, "arn:aws:iam::123456789012:role/Name")

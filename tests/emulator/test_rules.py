@@ -121,7 +121,8 @@ def test_one_dataset_per_type_and_domain_must_match(client):
     other = client.create_schema(name="other", schema=INTERACTIONS)["schemaArn"]
     with pytest.raises(client.exceptions.ResourceAlreadyExistsException):
         client.create_dataset(name="d2", schemaArn=other, datasetGroupArn=group, datasetType="INTERACTIONS")
-    dom = client.create_schema(name="dom", schema=ITEMS, domain="ECOMMERCE")["schemaArn"]
+    ecommerce_items = avro("Items", ("ITEM_ID", "string"), ("PRICE", "float"), ("CATEGORY_L1", "string", "categorical"))
+    dom = client.create_schema(name="dom", schema=ecommerce_items, domain="ECOMMERCE")["schemaArn"]
     with pytest.raises(client.exceptions.InvalidInputException):
         client.create_dataset(name="d3", schemaArn=dom, datasetGroupArn=group, datasetType="Items")
     with pytest.raises(client.exceptions.InvalidInputException):

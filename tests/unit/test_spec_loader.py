@@ -12,7 +12,7 @@ from perso_iac.spec.loader import load_spec
 from perso_iac.spec.model import Lifecycle, Ref, Spec
 from perso_iac.spec.schema import spec_json_schema
 
-UP = "arn:aws:personalize:::recipe/aws-user-personalization-v2"
+UP = "arn:aws:personalize:::recipe/aws-user-personalization"  # has hidden_dimension and recency_mask (v2 has neither)
 INTERACTIONS = {"type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
                 "fields": [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
                            {"name": "TIMESTAMP", "type": "long"}, {"name": "EVENT_TYPE", "type": "string"}]}

@@ -3,6 +3,7 @@ export jobs."""
 
 from __future__ import annotations
 
+from ...facts import imports as facts_imports
 from .. import avro
 from .. import errors as E
 from .account import Account
@@ -143,6 +144,10 @@ def create_dataset_import_job(acct: Account, p: dict) -> dict:
     if not (p.get("dataSource") or {}).get("dataLocation"):
         raise E.invalid_input("dataSource.dataLocation is required.")
     acct.require_active(ds, "dataset")
+    refused = facts_imports.check_import_mode(
+        p.get("importMode"), [acct.status(j) for j in acct.records("dataset_import_job", datasetArn=ds["arn"])])
+    if refused:
+        raise E.invalid_input(refused)
     acct.unique_name("dataset_import_job", name)
     acct.quota("pending_dataset_import_jobs", len(acct.in_progress(acct.records("dataset_import_job"))),
                "pending or in-progress dataset import jobs")

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import copy
-import re
 
+from ...facts import metrics as facts_metrics
 from .. import errors as E
 from .account import Account
 from .generic import describe, listing
 from .paging import paginate
-
-_METRIC_EXPR = re.compile(r"(SUM\((Interactions|Items)\.[A-Za-z_]\w*\)|SAMPLECOUNT\(\))")
 
 
 def _check_metrics(metrics: list[dict]) -> None:
@@ -18,11 +16,9 @@ def _check_metrics(metrics: list[dict]) -> None:
     if len(set(names)) != len(names):
         raise E.invalid_input("Metric names must be unique within a metric attribution.")
     for m in metrics:
-        if not _METRIC_EXPR.fullmatch(m["expression"]):
-            raise E.invalid_input(
-                f"Invalid metric expression {m['expression']!r}: use SUM(Interactions.COLUMN), SUM(Items.COLUMN) "
-                "or SAMPLECOUNT()."
-            )
+        issues = facts_metrics.check(m["expression"])  # any case, as validate accepts it
+        if issues:
+            raise E.invalid_input(f"Invalid metric expression {m['expression']!r}: {issues[0].hint}.")
     if len(metrics) > 10:
         raise E.invalid_input("A metric attribution can have at most 10 metrics.")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 
+from ...facts import solutions as facts_solutions
 from .. import avro, catalog
 from .. import errors as E
 from .account import Account
@@ -74,6 +75,9 @@ def create_solution(acct: Account, p: dict) -> dict:
             raise E.invalid_input(f"The recipe {recipe_arn} is a domain use case; use CreateRecommender for it.")
     if p.get("performIncrementalUpdate") and (recipe is None or recipe.name not in catalog.INCREMENTAL_UPDATE_RECIPES):
         raise E.invalid_input("performIncrementalUpdate is only supported with the aws-semantic-similarity recipe.")
+    issues = facts_solutions.check_solution(p)  # HPO limits, the recipe's hyperparameters: as validate checks them
+    if issues:
+        raise E.invalid_input(issues[0].api_message or issues[0].message + ".")
     _check_schedule(p.get("solutionConfig"))
     acct.require_active(group, "dataset group")
     acct.unique_name("solution", name)
