@@ -26,6 +26,7 @@ from rich.table import Table
 
 from . import __version__
 from .apply import ApplyEvent, StepResult
+from .artifacts import write_text
 from .aws import AwsSettings, make_client
 from .drift import baseline_lines, detect_drift, load_ignore
 from .engine import Workspace, apply_plan, conflicts_error, read_state, refresh_and_plan
@@ -418,7 +419,7 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
     if opts.vars or opts.var_files:
         raise PersoError("--var and --var-file cannot be combined with a saved plan: it records the variables "
                          "it was made with", hint=f"apply it as is (`perso apply {plan_file}`), or re-plan")
-    saved = read_plan_file(plan_file)
+    saved = read_plan_file(plan_file, settings=aws_settings(opts))
     origin = saved.origin
     if opts.file == Options.file:  # no -f: look for the spec where the plan was made from
         opts.file = origin.spec_file
@@ -516,7 +517,8 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
         document = build_document(result, spec, refreshed.observed, plan_origin(opts, spec, ws),
                                   report=plan_report(result, backend=backend),
                                   created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        save_plan_file(out_file, document)
+        save_plan_file(out_file, document, aws_settings(opts, spec))
+
     def markdown() -> str:
         text = plan_markdown(result, backend=backend, link=ci_run_url())
         if serving_changes(result):  # the pull request shows whether the model got better
@@ -595,7 +597,7 @@ def drift(ctx: click.Context, fmt: str, ignore_file: str | None, no_unmanaged: b
     emit(opts, fmt, text=lambda: drift_text(report), document=lambda: drift_report(report),
          markdown=lambda: drift_markdown(report, link=ci_run_url()))
     if json_out:
-        Path(json_out).write_text(to_json(drift_report(report)) + "\n")
+        write_text(json_out, to_json(drift_report(report)) + "\n", aws_settings(opts, spec))
     if write_baseline:
         lines = baseline_lines(report)
         Path(write_baseline).write_text(f"# accepted drift of stack {spec.stack}, written by `perso drift`\n"

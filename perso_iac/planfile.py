@@ -31,10 +31,12 @@ import re
 import secrets as secrets_mod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__
+from .artifacts import is_s3, read_text, write_text
+from .aws import AwsSettings
 from .errors import PersoError, SpecError, StaleStateError
 from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, Reason, legacy_reason
 from .resources.base import Observed
@@ -319,8 +321,13 @@ def _unredact(doc: dict[str, Any], source: Path, environ: Mapping[str, str]) -> 
     return _replace_strings(body, pairs)
 
 
-def write_plan_file(path: str | Path, document: Mapping[str, Any]) -> Path:
-    """Write the plan 0600 (like state files, whatever the umask): it holds the stack's parameters."""
+def write_plan_file(path: str | Path, document: Mapping[str, Any],
+                    settings: AwsSettings | None = None) -> str | Path:
+    """Write the plan 0600 (like state files, whatever the umask): it holds the stack's parameters.
+    An s3:// URL is written with perso's S3 client (for workers that keep no disk)."""
+    if is_s3(path):
+        write_text(path, json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n", settings)
+        return path
     target = Path(path)
     if target.is_dir():
         raise PlanFileError(f"cannot write the plan to {target}: it is a directory",
@@ -406,14 +413,22 @@ def _outside_its_state(saved: SavedPlan, state: StateFile) -> list[str]:
     return out
 
 
-def read_plan_file(path: str | Path, environ: Mapping[str, str] | None = None) -> SavedPlan:
-    """Load and check a saved plan; PlanFileError (never a traceback) when it cannot be used.
+def read_plan_file(path: str | Path, environ: Mapping[str, str] | None = None, *,
+                   settings: AwsSettings | None = None) -> SavedPlan:
+    """Load and check a saved plan (a path, or an s3:// URL read with `settings`); PlanFileError
+    (never a traceback) when it cannot be used.
 
     A plan made with sensitive variables needs their values again, from `environ` (PERSO_VAR_NAME)."""
-    source = Path(path)
+    source = path if is_s3(path) else Path(path)
     replan = "make a new one with `perso plan --out FILE`"
     try:
-        text = read_bounded(source, "plan file", MAX_PLAN_BYTES)
+        if is_s3(source):
+            text = read_text(source, settings)
+            if len(text) > MAX_PLAN_BYTES:
+                raise PlanFileError(f"the plan file {source} is larger than {MAX_PLAN_BYTES} bytes; "
+                                    "nothing was applied", hint="pass the file written by `perso plan --out FILE`")
+        else:
+            text = read_bounded(source, "plan file", MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise PlanFileError(f"the plan file {source} does not exist", hint=replan) from None
     except SpecError as exc:  # a directory, a device, a FIFO, too large, not UTF-8, NUL bytes
@@ -427,7 +442,7 @@ def read_plan_file(path: str | Path, environ: Mapping[str, str] | None = None) -
         if not isinstance(exc, json.JSONDecodeError):
             raise PlanFileError(f"the plan file {source} is not a valid perso plan ({exc}); nothing was applied",
                                 hint=replan) from None
-        if source.suffix in (".yaml", ".yml"):
+        if PurePosixPath(str(source)).suffix in (".yaml", ".yml"):
             raise PlanFileError(f"{source} looks like a spec, not a saved plan; nothing was applied",
                                 hint=f"apply a spec with `perso apply -f {source}`, or a saved plan with "
                                      "`perso apply FILE` where FILE was written by `perso plan --out FILE`") from None

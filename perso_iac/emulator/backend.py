@@ -31,11 +31,15 @@ from .config import (
 from .model import operation_model, project, validate, validation_message
 from .ops import HANDLERS, HOOKS
 from .ops.account import Account
+from .ops.index import RecordIndex
 from .ops.metrics import set_metrics
 from .ops.resources import TYPES
 from .store import FileStore, MemoryStore, empty_state
 
 __all__ = ["HANDLERS", "TYPES", "Backend"]
+
+#: operations that only read (AWS's naming is systematic): they need no rollback snapshot
+READ_ONLY_PREFIXES = ("Describe", "List", "Get")
 
 
 class Backend:
@@ -48,6 +52,8 @@ class Backend:
         self.throttled: Counter[str] = Counter()
         self._lock = threading.RLock()
         self._rng = random.Random(config.seed)
+        self._index: RecordIndex | None = None
+        self._index_of: dict | None = None
         if config.data_dir is not None:
             self._store: MemoryStore | FileStore = FileStore(config.data_dir, config.region, config.account_id)
         else:
@@ -65,8 +71,9 @@ class Backend:
                 self.throttled[op_name] += 1
                 raise E.ApiError("ThrottlingException", "Rate exceeded")
 
-    def handle(self, op_name: str, params: dict) -> dict:
-        """Validate ``params`` against the model, run the operation, shape the output."""
+    def handle(self, op_name: str, params: dict) -> dict | None:
+        """Validate ``params`` against the model, run the operation, shape the output
+        (``None`` for operations without an output shape: AWS answers them with an empty body)."""
         handler = HANDLERS.get(op_name)
         if handler is None:
             raise E.ApiError("UnknownOperationException", f"Operation {op_name} is not supported.")
@@ -75,18 +82,36 @@ class Backend:
         if problems:
             raise E.invalid_input(validation_message(problems))
         with self._lock, self._store.locked():
-            self.state = self._store.load()
-            account = Account(self.state, self.clock.now(), self.config, HOOKS)
+            account = self._account()
             account.settle_all()
-            snapshot = json.dumps(self.state)
-            try:
-                result = handler(account, params)
-            except BaseException:
-                self.state = json.loads(snapshot)
+            if op_name.startswith(READ_ONLY_PREFIXES):
+                # reads change at most lifecycle progress: no rollback snapshot, and no write
+                # at all when nothing moved (time_scale > 0 and nothing due)
+                try:
+                    result = handler(account, params)
+                finally:
+                    if account.dirty:
+                        self._store.save(self.state)
+            else:
+                snapshot = json.dumps(self.state)
+                try:
+                    result = handler(account, params)
+                except BaseException:
+                    self.state = json.loads(snapshot)
+                    self._index = None
+                    self._store.save(self.state)
+                    raise
                 self._store.save(self.state)
-                raise
-            self._store.save(self.state)
-        return project(om.output_shape, result)
+        return None if om.output_shape is None else project(om.output_shape, result)
+
+    def _account(self) -> Account:
+        """The account for one request (under the lock): the stored state and its index, rebuilt
+        only when the state document changed identity (first load, another process wrote it, reset)."""
+        state = self._store.load()
+        if state is not self.state or self._index is None or self._index_of is not state:
+            self._index, self._index_of = RecordIndex(state["resources"]), state
+        self.state = state
+        return Account(state, self.clock.now(), self.config, HOOKS, self._index)
 
     def control(self, payload: dict) -> dict:
         """The test control endpoint (``POST /_perso/control``)."""
@@ -111,12 +136,13 @@ class Backend:
             return out
         if action == "metrics":
             with self._lock, self._store.locked():
-                self.state = self._store.load()
+                account = self._account()
                 snapshot = json.dumps(self.state)
                 try:
-                    result = set_metrics(Account(self.state, self.clock.now(), self.config, HOOKS), payload)
+                    result = set_metrics(account, payload)
                 except BaseException:
                     self.state = json.loads(snapshot)
+                    self._index = None
                     raise
                 self._store.save(self.state)
             return result
@@ -169,9 +195,26 @@ class Backend:
                                  "fail, quotas, seed)")
         return out
 
+    def seed(self, rtype: str, data: dict, links: dict | None = None) -> dict:
+        """Store ``data`` (a Describe* object, timestamps as epoch seconds) as a settled record of
+        ``rtype``, so tests can serve a real AWS response as it was recorded."""
+        if rtype not in TYPES:
+            raise ValueError(f"unknown resource type {rtype!r}")
+        arn = data[TYPES[rtype].arn_key]
+        with self._lock, self._store.locked():
+            self.state = self._store.load()
+            self.state["seq"] += 1
+            rec = {"type": rtype, "arn": arn, "seq": self.state["seq"], "links": dict(links or {}),
+                   "data": copy.deepcopy(data), "lc": None, "upd": None, "x": {}}
+            self.state["resources"][arn] = rec
+            self._index = None
+            self._store.save(self.state)
+        return rec
+
     def reset(self) -> None:
         with self._lock, self._store.locked():
             self.state = empty_state()
+            self._index = None
             self._store.save(self.state)
             self.calls.clear()
             self.throttled.clear()

@@ -41,9 +41,11 @@ def _regex(pattern: str) -> re.Pattern:
     return re.compile(py)
 
 
-#: Output members whose model shape is a personalize ``Arn`` although the service echoes an
-#: IAM role ARN there (a quirk of the model, see the API reference §3).
-_OUTPUT_PATTERN_EXEMPT = {("DatasetImportJob", "roleArn"), ("DatasetExportJob", "roleArn"), ("Algorithm", "roleArn")}
+#: Output members whose model pattern the real service does not follow: a personalize ``Arn``
+#: shape where an IAM role ARN is echoed (API reference §3), and solution-version names
+#: "<solution>/<id>" (describe_solution_version__amazon-personalize-samples__1.json).
+_OUTPUT_PATTERN_EXEMPT = {("DatasetImportJob", "roleArn"), ("DatasetExportJob", "roleArn"), ("Algorithm", "roleArn"),
+                          ("SolutionVersion", "name"), ("SolutionVersionSummary", "name")}
 
 
 def _fmt(value: Any) -> str:

@@ -68,6 +68,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _send_empty(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", CONTENT_TYPE)
+        self.send_header("Content-Length", "0")
+        self.send_header("x-amzn-RequestId", self._request_id())
+        self.end_headers()
+
     def _request_id(self) -> str:
         import uuid
 
@@ -172,6 +179,9 @@ class _Handler(BaseHTTPRequestHandler):
             result = backend.handle(op, params)
         except ApiError as err:
             self._error(err)
+            return
+        if result is None:  # Delete*: an empty body, content-length 0 (FINDINGS.md §12)
+            self._send_empty()
             return
         self._send(200, result)
 

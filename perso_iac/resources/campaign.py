@@ -144,6 +144,11 @@ class CampaignType(ResourceType):
         return f"bills at least {after['minProvisionedTPS']} TPS for every hour it is ACTIVE, used or not"
 
     # -- AWS ----------------------------------------------------------------------------------------
+    def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(params)
+        if out.get("campaignConfig") == {}:  # AWS echoes {} when unset (FINDINGS.md §6): same as none
+            del out["campaignConfig"]
+        return out
 
     def read(self, client: Any, arn: str) -> Observed | None:
         resp = describe_or_none(client.describe_campaign, campaignArn=arn)
@@ -155,6 +160,7 @@ class CampaignType(ResourceType):
         updating = update.get("status") in ("CREATE PENDING", "CREATE IN_PROGRESS")
         if updating:  # the campaign serves the old config until the update is ACTIVE
             params.update(pick(update, _UPDATABLE))
+        params = self.normalize(params)
         failure = campaign.get("failureReason") or (update.get("failureReason") if update.get("status") == "CREATE FAILED" else None)
         return Observed(arn=arn, statuses=self.statuses, params=params, status=campaign.get("status"), failure_reason=failure,
                         outputs={"arn": arn}, updating=updating)

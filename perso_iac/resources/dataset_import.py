@@ -115,6 +115,13 @@ class DatasetImportType(ResourceType):
         out.setdefault("importMode", "FULL")
         return out
 
+    def align_observed(self, observed: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(observed)
+        # absent means false: the real describe (2020) has no such key (FINDINGS.md §2)
+        if "publishAttributionMetricsToS3" in desired:
+            out.setdefault("publishAttributionMetricsToS3", False)
+        return out
+
     def read(self, client: Any, arn: str) -> Observed | None:
         resp = describe_or_none(client.describe_dataset_import_job, datasetImportJobArn=arn)
         if resp is None:

@@ -63,6 +63,24 @@ SOLUTION_CONFIG = obj({
     "autoTrainingConfig": obj({"schedulingExpression": {
         **STR, "description": "`rate(N days)`, N from 1 to 30 (AWS default: rate(7 days))."}}),
 }, description="CreateSolution's solutionConfig, spelled as the API spells it.")
+#: what AWS means when DescribeSolution omits a flag (API_CreateSolution defaults); real responses
+#: never showed these keys (../shared/reference/real-aws/FINDINGS.md §2)
+_OMITTED_DEFAULTS = {"performAutoTraining": True, "performIncrementalUpdate": False}
+_RANGE_KINDS = ("integerHyperParameterRanges", "continuousHyperParameterRanges", "categoricalHyperParameterRanges")
+
+
+def unprefixed_hpo_ranges(config: Mapping[str, Any]) -> dict[str, Any]:
+    """solutionConfig with HPO range names as CreateSolution takes them: DescribeSolution echoes
+    `bptt` as `training.bptt` and `recency_mask` as `data.recency_mask` (customizing-solution-config-hpo)."""
+    hpo = config.get("hpoConfig")
+    ranges = hpo.get("algorithmHyperParameterRanges") if isinstance(hpo, Mapping) else None
+    if not isinstance(ranges, Mapping):
+        return dict(config)
+    fixed = {kind: [dict(r, name=r["name"].split(".", 1)[1])
+                    if isinstance(r, Mapping) and isinstance(r.get("name"), str) and "." in r["name"] else r
+                    for r in items] if kind in _RANGE_KINDS and isinstance(items, list) else items
+             for kind, items in ranges.items()}
+    return {**config, "hpoConfig": {**hpo, "algorithmHyperParameterRanges": fixed}}
 
 
 class SolutionType(ResourceType):
@@ -148,12 +166,27 @@ class SolutionType(ResourceType):
     def can_update(self, path: str, desired: Mapping[str, Any]) -> bool:
         return any(path == p or path.startswith(p + ".") for p in _UPDATABLE_PATHS)
 
+    def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(params)
+        if out.get("solutionConfig") == {}:  # AWS shows {} or nothing by recipe (FINDINGS.md §1): same meaning
+            del out["solutionConfig"]
+        return out
+
+    def align_observed(self, observed: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(observed)
+        for key, default in _OMITTED_DEFAULTS.items():
+            if key in desired and key not in out:
+                out[key] = default
+        return out
+
     def read(self, client: Any, arn: str) -> Observed | None:
         resp = describe_or_none(client.describe_solution, solutionArn=arn)
         if resp is None:
             return None
         sol = resp["solution"]
         params = pick(sol, ("name",) + _CREATE_PARAMS)
+        if isinstance(params.get("solutionConfig"), Mapping):
+            params["solutionConfig"] = unprefixed_hpo_ranges(params["solutionConfig"])
         update = sol.get("latestSolutionUpdate") or {}
         updating = update.get("status") in _IN_TRAINING
         if updating:  # report what the update is converging to
@@ -161,6 +194,7 @@ class SolutionType(ResourceType):
             config = dict(params.get("solutionConfig") or {})
             config.update(update.get("solutionUpdateConfig") or {})
             params["solutionConfig"] = config
+        params = self.normalize(params)
         latest = sol.get("latestSolutionVersion") or {}
         outputs = {"arn": arn, "latestActiveVersionArn": self._latest_active(client, arn, latest)}
         return Observed(arn=arn, statuses=self.statuses, params=params, status=sol.get("status"),

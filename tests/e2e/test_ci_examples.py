@@ -29,7 +29,7 @@ def _commands(script: str) -> list[list[str]]:
             continue
         for match in COMMAND.finditer(raw):
             line = re.sub(r"\{\{[^}]*\}\}", "X", match.group(1))   # Actions / Jinja expressions
-            line = re.sub(r"\$\{?(\w+)\}?", "X", line)               # shell variables
+            line = re.sub(r"\$\{?(\w+)\}?", "X", line).replace('"$@"', "")  # shell variables
             out.append(shlex.split(line))
     return out
 
@@ -55,18 +55,25 @@ def _dag_scripts() -> list[str]:
         def __rshift__(self, other: object) -> object:
             return other
 
+        @classmethod
+        def partial(cls, task_id: str, bash_command: str, **kwargs: object) -> types.SimpleNamespace:
+            scripts.append(bash_command)
+            return types.SimpleNamespace(expand=lambda **mapped: None)
+
     airflow = types.ModuleType("airflow")
     airflow.DAG = DAG
     bash = types.ModuleType("airflow.operators.bash")
     bash.BashOperator = BashOperator
+    decorators = types.ModuleType("airflow.decorators")
+    decorators.task = lambda func: lambda *args, **kwargs: None
     saved = {k: sys.modules.get(k) for k in ("airflow", "airflow.operators", "airflow.operators.bash",
-                                             "airflow.providers", "airflow.providers.standard",
+                                             "airflow.decorators", "airflow.providers", "airflow.providers.standard",
                                              "airflow.providers.standard.operators",
                                              "airflow.providers.standard.operators.bash")}
     try:
         sys.modules.update({"airflow": airflow, "airflow.operators": types.ModuleType("airflow.operators"),
-                            "airflow.operators.bash": bash})
-        for key in list(saved)[3:]:
+                            "airflow.operators.bash": bash, "airflow.decorators": decorators})
+        for key in list(saved)[4:]:
             sys.modules.pop(key, None)
         exec(compile(DAG_FILE.read_text(), str(DAG_FILE), "exec"), {"__name__": "perso_dags"})
     finally:
@@ -122,9 +129,55 @@ def test_workflows_are_valid_yaml_with_their_guarantees():
 
 
 def test_airflow_dags_plan_apply_and_fail_on_drift():
+    """The shape of the DAGs; tests/packaging/test_airflow.py runs them in a real Airflow."""
     scripts = _dag_scripts()
-    assert len(scripts) == 4
-    assert any("perso plan" in s and "--out" in s and 'test "$code" -ne 1' in s for s in scripts)
-    assert any("perso apply /tmp/perso-apply-" in s for s in scripts)
-    assert any("perso drift" in s and 'exit "$code"' in s for s in scripts)
-    assert "max_active_runs=1" in DAG_FILE.read_text()
+    assert len(scripts) == 4 * 2 + 2            # validate, plan, apply, drift per stack; 2 fleet DAGs
+    assert any("perso plan" in s and '--out "$saved"' in s and 'test "$code" -eq 0 || test "$code" -eq 2' in s
+               for s in scripts)
+    assert any("perso apply '{{ params.plan }}'" in s for s in scripts)        # read from S3 by perso
+    assert any("perso drift" in s and "--json-out 's3" not in s and "--json-out '{{" in s for s in scripts)
+    assert not [s for s in scripts if re.search(r"\baws\s", s)], "workers must not need the aws CLI"
+    assert all("--state" in s for s in scripts if "perso plan" in s or "perso drift" in s)
+    assert "--var-file examples/retail/prod.vars.yaml" in "".join(scripts)
+    assert "max_active_runs=1" in DAG_FILE.read_text() and ".expand(env=" in DAG_FILE.read_text()
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    """A GitHub Actions path filter as a regex: ** crosses directories, * does not."""
+    out = "".join(".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part)
+                  for part in re.split(r"(\*\*|\*)", pattern))
+    return re.compile(out + "$")
+
+
+@pytest.mark.parametrize("name", ["perso-plan.yml", "perso-apply.yml"])
+def test_path_filters_cover_everything_the_stack_reads(name):
+    flow = yaml.safe_load((CI / "github" / name).read_text())
+    filters = [_glob(p) for p in flow.get("on", flow.get(True))["pull_request"]["paths"]]
+    env = yaml.safe_load((CI / "github" / "perso-plan.yml").read_text())["env"]
+    stack_dir = env["SPEC"].rsplit("/", 1)[0]
+    read = [env["SPEC"], env["VAR_FILE"], f"{stack_dir}/schemas/interactions.json", f"{stack_dir}/.persoignore",
+            f"{stack_dir}/dev.vars.yaml", f".github/workflows/{name}"]
+    assert [f for f in read if not any(p.match(f) for p in filters)] == []
+
+
+def test_install_line_works_until_perso_is_on_pypi():
+    version = yaml.safe_load((CI / "github" / "perso-plan.yml").read_text())["env"]["PERSO_VERSION"]
+    import tomllib
+    assert version == tomllib.loads((CI.parents[1] / "pyproject.toml").read_text())["project"]["version"]
+    for path in WORKFLOWS:
+        runs = [s.get("run", "") for job in yaml.safe_load(path.read_text())["jobs"].values() for s in job["steps"]]
+        installs = [r for r in runs if "pip install" in r]
+        assert installs == ['pip install "perso-iac @ git+https://github.com/${{ vars.PERSO_REPOSITORY }}'
+                            '@v${PERSO_VERSION}"'], path.name
+
+
+def test_workflows_pass_actionlint():
+    """The shipped workflows and the repository's own, as GitHub would parse them."""
+    import shutil
+    import subprocess
+
+    actionlint = shutil.which("actionlint") or str(Path(sys.executable).with_name("actionlint"))
+    files = [*WORKFLOWS, *sorted((CI.parents[1] / ".github" / "workflows").glob("*.yml"))]
+    assert len(files) >= 5
+    result = subprocess.run([actionlint, "-no-color", *map(str, files)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

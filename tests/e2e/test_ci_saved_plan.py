@@ -110,12 +110,15 @@ def test_plan_made_stale_by_an_out_of_band_change_names_the_resource_and_attribu
                ).exit_code == 0
     client = boto3.client("personalize", endpoint_url=ci.endpoint, region_name="us-east-1")
     client.update_campaign(campaignArn=_arn(ci, "campaign.e2e.main"), minProvisionedTPS=5)
+    # AWS shows the new TPS only once the update is done (latestCampaignUpdate has 4 keys)
+    for _ in range(10):
+        if campaign(ci)["latestCampaignUpdate"]["status"] == "ACTIVE":
+            break
 
     refused = run("apply", "plan.json")
     assert refused.exit_code == 1, refused.output
     assert "campaign.e2e.main changed outside perso since the plan: minProvisionedTPS 1 -> 5" in refused.output
-    live = campaign(ci)
-    assert live.get("latestCampaignUpdate", live)["minProvisionedTPS"] == 5  # not the plan's 3
+    assert campaign(ci)["minProvisionedTPS"] == 5  # not the plan's 3
 
 
 def test_plan_made_stale_by_a_spec_change_is_refused(ci):

@@ -37,6 +37,16 @@ def client(stack):
     return boto3.client("personalize", endpoint_url=stack.endpoint, region_name="us-east-1")
 
 
+def raise_tps_outside_perso(stack, tps: int) -> None:
+    """UpdateCampaign, then wait: AWS shows the new TPS only once the update is done."""
+    c = client(stack)
+    c.update_campaign(campaignArn=arn(stack, "campaign.e2e.main"), minProvisionedTPS=tps)
+    for _ in range(10):
+        if c.describe_campaign(campaignArn=arn(stack, "campaign.e2e.main"))["campaign"]["latestCampaignUpdate"][
+                "status"] == "ACTIVE":
+            return
+
+
 def arn(stack, address: str) -> str:
     return next(r["arn"] for r in stack.state()["resources"] if r["address"] == address)
 
@@ -62,7 +72,7 @@ def test_no_drift_right_after_apply(applied):
 
 def test_campaign_tps_changed_outside_perso(applied):
     before = applied.state_path.read_bytes()
-    client(applied).update_campaign(campaignArn=arn(applied, "campaign.e2e.main"), minProvisionedTPS=5)
+    raise_tps_outside_perso(applied, 5)
     code, doc = drift_json(applied)
     assert code == 2
     (entry,) = doc["resource_drift"]
@@ -118,7 +128,7 @@ def test_pending_spec_change_is_reported_and_exits_2(applied):
 
 
 def test_ignore_file_and_baseline_accept_known_drift(applied):
-    client(applied).update_campaign(campaignArn=arn(applied, "campaign.e2e.main"), minProvisionedTPS=5)
+    raise_tps_outside_perso(applied, 5)
     baseline = applied.dir / "baseline.persoignore"
     first = applied.perso("drift", "--write-baseline", str(baseline))
     assert first.exit_code == 2

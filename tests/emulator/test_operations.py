@@ -32,7 +32,7 @@ def test_every_operation_answers_with_its_model_output_shape(client):
     )
 
     # catalogue
-    recipes = c.list_recipes()["recipes"]
+    recipes = [r for page in c.get_paginator("list_recipes").paginate() for r in page["recipes"]]
     assert any(r["name"] == "aws-user-personalization" for r in recipes)
     recipe = c.describe_recipe(recipeArn="arn:aws:personalize:::recipe/aws-sims")["recipe"]
     assert recipe["recipeType"] == "RELATED_ITEMS"

@@ -173,7 +173,8 @@ def test_adapters_share_the_facts():
 
 
 def test_recipe_catalogue_served_by_the_emulator(personalize):
-    listed = {r["recipeArn"]: r for r in personalize.list_recipes()["recipes"]}
+    listed = {r["recipeArn"]: r for page in personalize.get_paginator("list_recipes").paginate()
+              for r in page["recipes"]}
     assert set(listed) == {r.arn for r in recipes.RECIPES}
     for domain in recipes.DOMAIN_USE_CASES:
         served = {r["recipeArn"] for r in personalize.list_recipes(domain=domain)["recipes"]}

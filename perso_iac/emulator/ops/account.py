@@ -17,6 +17,7 @@ from typing import Any
 from .. import errors as E
 from ..config import EmulatorConfig
 from . import lifecycle
+from .index import RecordIndex
 from .paging import paginate
 from .resources import DELETABLE_STATUSES, DELETE_SECS, PENDING_STATUSES, STYLES, TYPES, UPDATE_SECS
 from .synthetic import digest
@@ -39,12 +40,27 @@ class Hooks:
     view_extras: Mapping[str, ViewExtra] = field(default_factory=dict)
 
 
+#: types whose missing ARN AWS reports as "Resource Arn <arn> does not exist." (error_delete_dataset_*,
+#: error_delete_event_tracker_*); the others say "The given <type> does not exist: <arn>"
+#: (error_delete_solution_*, error_delete_dataset_group_*, error_get_recommendations_* for campaigns)
+_RESOURCE_ARN_WORDING = frozenset({"dataset", "event_tracker"})
+
+
+def not_found_message(rtype: str, arn: str) -> str:
+    if rtype in _RESOURCE_ARN_WORDING:
+        return f"Resource Arn {arn} does not exist."
+    return f"The given {rtype.replace('_', ' ')} does not exist: {arn}"
+
+
 class Account:
-    def __init__(self, state: dict, now: float, config: EmulatorConfig, hooks: Hooks) -> None:
+    def __init__(self, state: dict, now: float, config: EmulatorConfig, hooks: Hooks,
+                 index: RecordIndex | None = None) -> None:
         self.state = state
         self.now = now
         self.config = config
         self.hooks = hooks
+        self.index = index if index is not None else RecordIndex(state["resources"])
+        self.dirty = False  # set when the request changed the stored state (reads usually do not)
 
     # ------------------------------------------------------------------ records
     @property
@@ -66,8 +82,8 @@ class Account:
         """The records of ``rtype`` linked to all of ``links``, oldest first."""
         out = [
             r
-            for r in self.resources.values()
-            if r["type"] == rtype and all(r["links"].get(k) == v for k, v in links.items())
+            for r in self.index.by_type[rtype].values()
+            if all(r["links"].get(k) == v for k, v in links.items())
         ]
         out.sort(key=lambda r: r["seq"])
         return out
@@ -75,8 +91,7 @@ class Account:
     def get(self, arn: str, rtype: str) -> dict:
         rec = self.resources.get(arn)
         if rec is None or rec["type"] != rtype:
-            label = rtype.replace("_", " ")
-            raise E.not_found(f"Could not find the {label} with ARN {arn}.")
+            raise E.not_found(not_found_message(rtype, arn))
         return rec
 
     def new(
@@ -105,19 +120,25 @@ class Account:
                                         failed if reason else ok, reason)
             data["status"] = phases[0]
         self.resources[arn] = rec
+        self.index.add(rec)
+        self.dirty = True
         if tags:
             self.tags[arn] = {t["tagKey"]: t.get("tagValue", "") for t in tags}
         return rec
 
     def remove(self, arn: str) -> None:
         """Drop a record, its tags and (recursively) the records that cannot be deleted on their own."""
-        self.resources.pop(arn, None)
+        rec = self.resources.pop(arn, None)
+        if rec is not None:
+            self.index.discard(rec)
         self.tags.pop(arn, None)
+        self.dirty = True
         # jobs and solution versions cannot be deleted on their own: they go with their parent
         dependants = [
             r["arn"]
-            for r in self.resources.values()
-            if not TYPES[r["type"]].deletable and arn in r["links"].values()
+            for rtype, spec in TYPES.items() if not spec.deletable
+            for r in self.index.by_type[rtype].values()
+            if arn in r["links"].values()
         ]
         for child in dependants:
             self.remove(child)
@@ -132,20 +153,35 @@ class Account:
                 return f"Forced failure by emulator fault rule '{rule}'."
         return None
 
+    def track(self, rec: dict) -> None:
+        """``rec`` just got a transition: settle it from now on."""
+        self.index.track(rec)
+        self.dirty = True
+
     def settle_all(self) -> None:
-        """Complete every transition that is due, oldest record first."""
+        """Complete every transition that is due, oldest record first (only records with one run)."""
         res = self.resources
-        for arn in sorted(res, key=lambda a: res[a]["seq"]):
+        pending = self.index.pending
+        for arn in sorted(pending, key=lambda a: res[a]["seq"] if a in res else -1):
             rec = res.get(arn)
             if rec is None:
+                pending.discard(arn)
                 continue
             for slot in lifecycle.SLOTS:
                 tr = rec.get(slot)
-                if tr is not None and lifecycle.is_due(tr, self.now, self.config.time_scale):
+                if tr is None:
+                    continue
+                before = tr["idx"]
+                if lifecycle.is_due(tr, self.now, self.config.time_scale):
                     rec[slot] = None
+                    self.dirty = True
                     self._complete(rec, tr)
                     if arn not in res:
                         break
+                elif tr["idx"] != before:
+                    self.dirty = True
+            if arn in res and rec.get("lc") is None and rec.get("upd") is None:
+                pending.discard(arn)
 
     def _complete(self, rec: dict, tr: dict) -> None:
         end = lifecycle.end_time(tr, self.now, self.config.time_scale)
@@ -198,6 +234,7 @@ class Account:
         rec["upd"] = self.transition("update", phases, lifecycle.split(UPDATE_SECS[rtype]),
                                      failed if reason else ok, reason)
         rec["data"]["lastUpdatedDateTime"] = self.now
+        self.track(rec)
 
     def start_delete(self, rec: dict, what: str) -> dict:
         status = self.status(rec)
@@ -211,6 +248,7 @@ class Account:
         rec["lc"] = self.transition("delete", phases, durs, None)
         rec["upd"] = None
         rec["data"]["lastUpdatedDateTime"] = self.now
+        self.track(rec)
         return {}
 
     # ------------------------------------------------------------------ views
@@ -237,6 +275,7 @@ class Account:
             tr = rec.get(slot)
             if tr is not None:
                 tr["obs"] += 1
+                self.dirty = True
 
     def describe(self, rtype: str, arn: str) -> dict:
         return {TYPES[rtype].view_key: self.view(self.get(arn, rtype))}
@@ -261,8 +300,8 @@ class Account:
         spec = TYPES[rtype]
         for rec in self.records(rtype, **scope):
             if rec["data"].get(spec.name_key) == name:
-                label = rtype.replace("_", " ")
-                raise E.already_exists(f"A {label} with the name {name} already exists: {rec['arn']}")
+                # error_create_solution__lmorri-vodpocinabox__1.json and 5 more types
+                raise E.already_exists(f"Another resource with Arn {rec['arn']} already exists.")
 
     def require_active(self, rec: dict, what: str) -> None:
         status = self.status(rec)

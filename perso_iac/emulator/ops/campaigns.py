@@ -65,7 +65,8 @@ def create_campaign(acct: Account, p: dict) -> dict:
         "name": name,
         "solutionVersionArn": ver["arn"],
         "minProvisionedTPS": p.get("minProvisionedTPS", 1),
-        "campaignConfig": p.get("campaignConfig"),
+        # AWS echoes campaignConfig as sent, {} when unset, no defaults filled in (FINDINGS.md §6)
+        "campaignConfig": copy.deepcopy(p.get("campaignConfig") or {}),
     }
     links = {"solutionVersionArn": ver["arn"], "solutionArn": ver["links"]["solutionArn"], "datasetGroupArn": group_arn}
     rec = acct.new("campaign", arn, data, links, tags, (name,))
@@ -77,10 +78,10 @@ def update_campaign(acct: Account, p: dict) -> dict:
     rec = acct.get(p["campaignArn"], "campaign")
     data = rec["data"]
     status = acct.status(rec)
+    if rec.get("upd") is not None:  # error_update_campaign__lmorri-amazon-personalize-samples__1.json
+        raise E.in_use("Campaign is already being updated")
     if status not in ("ACTIVE", "CREATE FAILED"):
-        raise E.in_use(f"The campaign {rec['arn']} can only be updated when ACTIVE or CREATE FAILED (status: {status}).")
-    if rec.get("upd") is not None:
-        raise E.in_use(f"An update of the campaign {rec['arn']} is already in progress.")
+        raise E.in_use(f"campaign is in PENDING or IN_PROGRESS status: {rec['arn']}")
     config = p["campaignConfig"] if "campaignConfig" in p else data.get("campaignConfig")
     requested = p.get("solutionVersionArn") or rec["x"].get("requested", data["solutionVersionArn"])
     _check_sync(requested, config)
@@ -89,10 +90,13 @@ def update_campaign(acct: Account, p: dict) -> dict:
         version_arn = ver["arn"]
     else:
         version_arn = data["solutionVersionArn"]
+    # AWS's summary has 4 keys only (FINDINGS.md §7); the new TPS and config wait privately
+    rec["x"]["pending_update"] = {
+        "minProvisionedTPS": p.get("minProvisionedTPS", data.get("minProvisionedTPS", 1)),
+        "campaignConfig": copy.deepcopy(config or {}),
+    }
     data["latestCampaignUpdate"] = {
         "solutionVersionArn": version_arn,
-        "minProvisionedTPS": p.get("minProvisionedTPS", data.get("minProvisionedTPS", 1)),
-        "campaignConfig": copy.deepcopy(config),
         "status": "CREATE PENDING",
         "creationDateTime": acct.now,
         "lastUpdatedDateTime": acct.now,
@@ -105,11 +109,9 @@ def update_campaign(acct: Account, p: dict) -> dict:
 def _updated(acct: Account, rec: dict, summary: dict) -> None:
     data = rec["data"]
     data["solutionVersionArn"] = summary["solutionVersionArn"]
-    data["minProvisionedTPS"] = summary["minProvisionedTPS"]
-    if summary.get("campaignConfig") is not None:
-        data["campaignConfig"] = copy.deepcopy(summary["campaignConfig"])
-    else:
-        data.pop("campaignConfig", None)
+    pending = rec["x"].pop("pending_update", None) or {}
+    data["minProvisionedTPS"] = pending.get("minProvisionedTPS", data.get("minProvisionedTPS", 1))
+    data["campaignConfig"] = copy.deepcopy(pending.get("campaignConfig", data.get("campaignConfig") or {}))
     rec["x"]["requested"] = rec["x"].pop("requested_update", summary["solutionVersionArn"])
     ver = acct.resources.get(summary["solutionVersionArn"])
     if ver is not None:
@@ -121,7 +123,10 @@ def _updated(acct: Account, rec: dict, summary: dict) -> None:
 
 
 def delete_campaign(acct: Account, p: dict) -> dict:
-    return acct.start_delete(acct.get(p["campaignArn"], "campaign"), "campaign")
+    rec = acct.get(p["campaignArn"], "campaign")
+    if acct.status(rec) in ("CREATE PENDING", "CREATE IN_PROGRESS"):  # error_delete_campaign__santanu-dey-*
+        raise E.in_use(f"campaign is in PENDING or IN_PROGRESS status: {rec['arn']}")
+    return acct.start_delete(rec, "campaign")
 
 
 OPERATIONS = {

@@ -26,14 +26,12 @@ def create_dataset_group(acct: Account, p: dict) -> dict:
 
 def delete_dataset_group(acct: Account, p: dict) -> dict:
     rec = acct.get(p["datasetGroupArn"], "dataset_group")
-    blocking = []
-    for rtype in _CONTENTS:
-        blocking += [r["arn"] for r in acct.records(rtype, datasetGroupArn=rec["arn"])]
-    blocking += [r["arn"] for r in acct.in_progress(acct.records("data_deletion_job", datasetGroupArn=rec["arn"]))]
-    if blocking:
-        raise E.in_use(
-            f"The dataset group {rec['arn']} still contains resources; delete them first: {', '.join(blocking)}"
-        )
+    blocking = {rtype: acct.records(rtype, datasetGroupArn=rec["arn"]) for rtype in _CONTENTS}
+    blocking["data_deletion_job"] = acct.in_progress(acct.records("data_deletion_job", datasetGroupArn=rec["arn"]))
+    for rtype in ("solution", *_CONTENTS, "data_deletion_job"):
+        if blocking[rtype]:  # AWS names one kind: error_delete_dataset_group__lmorri-vodpocinabox__1.json
+            kind = rtype.replace("_", " ") + "s"
+            raise E.in_use(f"The provided dataset-group is being referenced by one or more {kind}")
     return acct.start_delete(rec, "dataset group")
 
 

@@ -49,7 +49,7 @@ def create_dataset(acct: Account, p: dict) -> dict:
         raise E.invalid_input(f"The schema does not fit a {avro.DATASET_TYPES[dtype]} dataset: {exc}") from None
     for other in acct.records("dataset", datasetGroupArn=group["arn"]):
         if avro.normalize_dataset_type(other["data"]["datasetType"]) == dtype:
-            raise E.already_exists(f"The dataset group already has a {avro.DATASET_TYPES[dtype]} dataset: {other['arn']}")
+            raise E.already_exists(f"Another dataset of type: {dtype} already exists in the provided dataset group")
     acct.unique_name("dataset", name, datasetGroupArn=group["arn"])
     arn = acct.arn("dataset", f"{group['data']['name']}/{dtype}")
     data = {"name": name, "datasetGroupArn": group["arn"], "datasetType": p["datasetType"], "schemaArn": schema_rec["arn"]}
@@ -93,6 +93,10 @@ def _updated(acct: Account, rec: dict, summary: dict) -> None:
 
 
 def _view_extra(acct: Account, rec: dict, view: dict, status: str | None, observe: bool) -> None:
+    if rec.get("upd") is not None and status == "ACTIVE":
+        # UpdateDataset shows on the dataset itself: UPDATE PENDING -> UPDATE IN_PROGRESS -> ACTIVE
+        # (FINDINGS.md §8); latestDatasetUpdate keeps the CREATE * statuses of update summaries
+        view["status"] = str(acct.update_status(rec)).replace("CREATE ", "UPDATE ", 1)
     if view.get("datasetType", "").upper() == "ACTION_INTERACTIONS":
         trackers = acct.records("event_tracker", datasetGroupArn=rec["links"]["datasetGroupArn"])
         if trackers:
@@ -153,8 +157,9 @@ def create_dataset_import_job(acct: Account, p: dict) -> dict:
         "datasetArn": ds["arn"],
         "dataSource": p["dataSource"],
         "roleArn": p.get("roleArn"),
-        "importMode": p.get("importMode", "FULL"),
-        "publishAttributionMetricsToS3": p.get("publishAttributionMetricsToS3", False),
+        # echoed only when sent (the real 2020 response has neither; FINDINGS.md §2)
+        "importMode": p.get("importMode"),
+        "publishAttributionMetricsToS3": p.get("publishAttributionMetricsToS3"),
     }
     links = {"datasetArn": ds["arn"], "datasetGroupArn": ds["links"]["datasetGroupArn"]}
     acct.new("dataset_import_job", arn, data, links, tags, (name,))

@@ -17,13 +17,12 @@ def create_event_tracker(acct: Account, p: dict) -> dict:
     acct.require_active(group, "dataset group")
     existing = acct.records("event_tracker", datasetGroupArn=group["arn"])
     if len(existing) >= acct.config.quota("event_trackers_per_dataset_group"):
-        raise E.already_exists(
-            f"The dataset group {group['arn']} already has an event tracker ({existing[0]['arn']}); "
-            "only one event tracker can be associated with a dataset group."
-        )
+        # error_create_event_tracker__lmorri-vodpocinabox__1.json
+        raise E.already_exists(f"EventTracker {existing[0]['arn']} already exists for DatasetGroup {group['arn']}")
     acct.unique_name("event_tracker", name)
     arn = acct.arn("event-tracker", acct.short_id("event-tracker", name))
-    tracking_id = str(uuid.UUID(digest("tracking", arn)[:32]))
+    # a lowercase UUIDv4, as 11/11 real trackingIds are (FINDINGS.md §11); deterministic per ARN
+    tracking_id = str(uuid.UUID(digest("tracking", arn)[:32], version=4))
     data = {"name": name, "accountId": acct.config.account_id, "trackingId": tracking_id, "datasetGroupArn": group["arn"]}
     acct.new("event_tracker", arn, data, {"datasetGroupArn": group["arn"]}, tags, (name,))
     return {"eventTrackerArn": arn, "trackingId": tracking_id}

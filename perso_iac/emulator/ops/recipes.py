@@ -29,10 +29,16 @@ def describe_feature_transformation(acct: Account, p: dict) -> dict:
     return {"featureTransformation": catalog.feature_transformation_view(recipe)}
 
 
+#: ListRecipes without maxResults pages at 12, by name, with a nextToken (list_recipes__KJMAN678-*__1..3.json),
+#: although the documented default maxResults is 100
+RECIPES_PAGE = 12
+
+
 def list_recipes(acct: Account, p: dict) -> dict:
     domain = p.get("domain")
-    recipes = [catalog.recipe_view(r) for r in catalog.RECIPES if domain is None or r.domain == domain]
-    page, nxt = paginate("ListRecipes", recipes, p, str(domain))
+    recipes = [catalog.recipe_view(r) for r in sorted(catalog.RECIPES, key=lambda r: r.name)
+               if domain is None or r.domain == domain]
+    page, nxt = paginate("ListRecipes", recipes, {"maxResults": RECIPES_PAGE, **p}, str(domain))
     return {"recipes": page, "nextToken": nxt}
 
 

@@ -77,6 +77,7 @@ def stop_recommender(acct: Account, p: dict) -> dict:
     if status != "ACTIVE" or rec.get("upd") is not None:
         raise E.in_use(f"The recommender {rec['arn']} can only be stopped when ACTIVE (status: {status}).")
     rec["lc"] = acct.transition("stop", ("STOP PENDING", "STOP IN_PROGRESS"), split(START_STOP_SECS), "INACTIVE")
+    acct.track(rec)
     rec["data"]["lastUpdatedDateTime"] = acct.now
     return {"recommenderArn": rec["arn"]}
 
@@ -87,6 +88,7 @@ def start_recommender(acct: Account, p: dict) -> dict:
     if status != "INACTIVE":
         raise E.in_use(f"The recommender {rec['arn']} can only be started when INACTIVE (status: {status}).")
     rec["lc"] = acct.transition("start", ("START PENDING", "START IN_PROGRESS"), split(START_STOP_SECS), "ACTIVE")
+    acct.track(rec)
     rec["data"]["lastUpdatedDateTime"] = acct.now
     return {"recommenderArn": rec["arn"]}
 

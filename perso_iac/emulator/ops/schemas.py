@@ -30,7 +30,7 @@ def delete_schema(acct: Account, p: dict) -> dict:
         or (d.get("upd") is not None and d["data"]["latestDatasetUpdate"].get("schemaArn") == rec["arn"])
     ]
     if users:
-        raise E.in_use(f"The schema {rec['arn']} is used by datasets: {', '.join(users)}. Delete them first.")
+        raise E.in_use("The provided schema is being referenced by one or more datasets")
     acct.remove(rec["arn"])
     return {}
 

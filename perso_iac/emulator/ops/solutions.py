@@ -28,6 +28,33 @@ def _check_schedule(cfg: dict | None) -> None:
             raise E.invalid_input("schedulingExpression must read rate(1 day) or rate(N days).")
 
 
+#: what DescribeSolution's latestSolutionVersion holds (FINDINGS.md §5)
+LATEST_VERSION_KEYS = ("solutionVersionArn", "status", "creationDateTime", "lastUpdatedDateTime", "failureReason")
+#: recipes whose solutions come back with ``solutionConfig: {}`` when none was sent (FINDINGS.md §1:
+#: user-personalization does, sims / personalized-ranking / item-affinity / item-attribute-affinity
+#: do not; v2 is assumed to follow v1)
+EMPTY_CONFIG_RECIPES = frozenset({"aws-user-personalization", "aws-user-personalization-v2"})
+#: the section DescribeSolution puts before an HPO range name ("bptt" -> "training.bptt"), as AWS
+#: documents (customizing-solution-config-hpo: training.bptt, data.recency_mask); names not listed
+#: are treated as training hyperparameters
+HPO_NAME_SECTIONS = {"recency_mask": "data", "min_user_history_length_percentile": "data",
+                     "max_user_history_length_percentile": "data"}
+
+
+def echoed_solution_config(config: dict | None, recipe: catalog.Recipe | None) -> dict | None:
+    """solutionConfig as DescribeSolution shows it: as sent, HPO range names prefixed with their section."""
+    if config is None:
+        return {} if recipe is not None and recipe.name in EMPTY_CONFIG_RECIPES else None
+    out = copy.deepcopy(config)
+    ranges = (out.get("hpoConfig") or {}).get("algorithmHyperParameterRanges") or {}
+    for items in ranges.values():
+        for item in items if isinstance(items, list) else ():
+            name = item.get("name")
+            if isinstance(name, str) and "." not in name:
+                item["name"] = f"{HPO_NAME_SECTIONS.get(name, 'training')}.{name}"
+    return out
+
+
 # ---------------------------------------------------------------------- solutions
 def create_solution(acct: Account, p: dict) -> dict:
     name = p["name"]
@@ -62,12 +89,13 @@ def create_solution(acct: Account, p: dict) -> dict:
         "name": name,
         "performHPO": p.get("performHPO", False),
         "performAutoML": automl,
-        "performAutoTraining": p.get("performAutoTraining", True),
-        "performIncrementalUpdate": p.get("performIncrementalUpdate", False),
+        # echoed only when sent: no real response shows them (FINDINGS.md §2, docs/emulator.md)
+        "performAutoTraining": p.get("performAutoTraining"),
+        "performIncrementalUpdate": p.get("performIncrementalUpdate"),
         "recipeArn": recipe_arn,
         "datasetGroupArn": group["arn"],
         "eventType": p.get("eventType"),
-        "solutionConfig": p.get("solutionConfig"),
+        "solutionConfig": echoed_solution_config(p.get("solutionConfig"), recipe),
     }
     acct.new("solution", arn, data, {"datasetGroupArn": group["arn"]}, tags, (name,))
     return {"solutionArn": arn}
@@ -102,27 +130,28 @@ def update_solution(acct: Account, p: dict) -> dict:
 def _solution_updated(acct: Account, rec: dict, summary: dict) -> None:
     data = rec["data"]
     data["performAutoTraining"] = summary["performAutoTraining"]
-    data["performIncrementalUpdate"] = summary.get("performIncrementalUpdate", False)
+    if "performIncrementalUpdate" in summary:
+        data["performIncrementalUpdate"] = summary["performIncrementalUpdate"]
+    had_config = "solutionConfig" in data
     cfg = data.setdefault("solutionConfig", {})
     for key, value in (summary.get("solutionUpdateConfig") or {}).items():
         cfg[key] = copy.deepcopy(value)
-    if not cfg:
+    if not cfg and not had_config:
         data.pop("solutionConfig", None)
 
 
 def _solution_view(acct: Account, rec: dict, view: dict, status: str | None, observe: bool) -> None:
     versions = acct.records("solution_version", solutionArn=rec["arn"])
-    if versions:
-        view["latestSolutionVersion"] = acct.view(versions[-1], observe)
+    if versions:  # a 4-key summary (FINDINGS.md §5)
+        latest = acct.view(versions[-1], observe)
+        view["latestSolutionVersion"] = {k: latest[k] for k in LATEST_VERSION_KEYS if k in latest}
 
 
 def delete_solution(acct: Account, p: dict) -> dict:
     rec = acct.get(p["solutionArn"], "solution")
     campaigns = acct.records("campaign", solutionArn=rec["arn"])
     if campaigns:
-        raise E.in_use(
-            f"The solution {rec['arn']} has campaigns; delete them first: " + ", ".join(c["arn"] for c in campaigns)
-        )
+        raise E.in_use(f"Solution ARN {rec['arn']} is being referenced in one or more campaigns")
     training = acct.in_progress(acct.records("solution_version", solutionArn=rec["arn"]))
     if training:
         raise E.in_use(
@@ -165,14 +194,15 @@ def create_solution_version(acct: Account, p: dict) -> dict:
             raise E.invalid_input("trainingMode UPDATE is only supported for User-Personalization and HRNN-Coldstart.")
         if not any(acct.status(v) == "ACTIVE" and v["data"].get("trainingMode") == "FULL" for v in versions):
             raise E.invalid_input("trainingMode UPDATE needs an ACTIVE solution version trained with FULL.")
-    if name is not None and any(v["data"].get("name") == name for v in versions):
+    if name is not None and any(v["x"].get("given_name") == name for v in versions):
         raise E.already_exists(f"The solution already has a solution version named {name}.")
     acct.quota("pending_solution_versions", len(acct.in_progress(acct.records("solution_version"))),
                "pending or in-progress solution versions")
     group_arn = sol["links"]["datasetGroupArn"]
     arn = acct.arn("solution", f"{sdata['name']}/{acct.short_id('solution-version', sol['arn'])}")
     data = {
-        "name": name,
+        # "<solution>/<id>" unless named (describe_solution_version__amazon-personalize-samples__1.json)
+        "name": name or f"{sdata['name']}/{arn.rsplit('/', 1)[1]}",
         "solutionArn": sol["arn"],
         "performHPO": sdata.get("performHPO"),
         "performAutoML": sdata.get("performAutoML"),
@@ -182,11 +212,11 @@ def create_solution_version(acct: Account, p: dict) -> dict:
         "datasetGroupArn": group_arn,
         "solutionConfig": copy.deepcopy(sdata.get("solutionConfig")),
         "trainingMode": mode,
-        "trainingType": "MANUAL",
     }
     links = {"solutionArn": sol["arn"], "datasetGroupArn": group_arn}
     reason = _training_problem(acct, group_arn, recipe)
     rec = acct.new("solution_version", arn, data, links, tags, (name, sdata["name"]), fail_reason=reason)
+    rec["x"]["given_name"] = name
     stamp_new_version(acct, rec)
     return {"solutionVersionArn": arn}
 
@@ -214,6 +244,7 @@ def stop_solution_version_creation(acct: Account, p: dict) -> dict:
         rec["data"]["lastUpdatedDateTime"] = acct.now
     elif status == "CREATE IN_PROGRESS":
         rec["lc"] = acct.transition("stop", ("CREATE STOPPING",), (60,), "CREATE STOPPED")
+        acct.track(rec)
         rec["data"]["lastUpdatedDateTime"] = acct.now
     else:
         raise E.in_use(
