@@ -49,10 +49,10 @@ def test_ctrl_c_stops_waiting_promptly_and_the_next_apply_resumes(tmp_path, slow
         proc.kill()
         pytest.fail("training never started")
 
-    interrupted = time.monotonic()
+    # From now on training takes a real hour: if Ctrl-C waited for it, the apply would not exit.
+    _control(slow_emulator.endpoint_url, {"action": "configure", "time_scale": 1})
     proc.send_signal(signal.SIGINT)
-    output, _ = proc.communicate(timeout=30)
-    assert time.monotonic() - interrupted < 3, "Ctrl-C must not wait for training to finish"
+    output, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, output
     assert "Interrupted" in output
 

@@ -3,10 +3,12 @@ naming the holder. Real processes, the emulator over HTTP, state in a local file
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +30,12 @@ def slow_emulator() -> Iterator[EmulatorServer]:
         yield server
     finally:
         server.stop()
+
+
+def configure(endpoint: str, **settings: float) -> None:
+    body = json.dumps({"action": "configure", **settings}).encode()
+    request = urllib.request.Request(f"{endpoint}/_perso/control", data=body, method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 def perso_env(endpoint: str, **extra: str) -> dict[str, str]:
@@ -84,10 +92,13 @@ def test_losers_fail_before_the_winner_finishes(tmp_path, slow_emulator):
     while not lock.exists():
         assert time.monotonic() < deadline and first.poll() is None, first.communicate()
         time.sleep(0.02)
+    # The winner's training now takes a real hour: however slowly the loser starts, it meets the lock.
+    configure(slow_emulator.endpoint_url, time_scale=1)
     second = perso_process(args, tmp_path, env)
-    _, err = second.communicate(timeout=60)
+    _, err = second.communicate(timeout=120)
     assert second.returncode == 1 and f"pid {first.pid}" in err
     assert first.poll() is None, "the winner should still be applying when the loser has given up"
+    configure(slow_emulator.endpoint_url, time_scale=0)
     out, err = first.communicate(timeout=180)
     assert first.returncode == 0, err
     assert not lock.exists()
