@@ -37,7 +37,16 @@ from .metrics import render_markdown as render_metrics_markdown
 from .metrics import render_text as render_metrics_text
 from .observe import observe
 from .plan import Plan
-from .planfile import Origin, build_document, live_moved, read_plan_file, spec_moved, stale_error, state_moved
+from .planfile import (
+    Origin,
+    build_document,
+    live_moved,
+    read_plan_file,
+    redact_plan,
+    spec_moved,
+    stale_error,
+    state_moved,
+)
 from .planfile import write_plan_file as save_plan_file
 from .quotas import service_quotas_client
 from .render import render_plan, render_results
@@ -391,7 +400,7 @@ def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "t
     with locked(ws.backend, verb, timeout=opts.lock_timeout) as lock:
         refreshed = refresh_and_plan(ws, destroy=destroy)
         plan: Plan = refreshed.plan
-        log.print(render_plan(plan))
+        log.print(render_plan(redact_plan(plan, spec.sensitive)))
         conflict = conflicts_error(plan)
         if conflict is not None:
             raise conflict
@@ -553,7 +562,9 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
     ws = workspace(opts, spec)
     with locked(ws.backend, "plan", enabled=take_lock, timeout=opts.lock_timeout):
         refreshed = refresh_and_plan(ws, destroy=destroy)
+    # What is shown never holds a sensitive variable's value; the saved plan seals them itself.
     result, backend = refreshed.plan, ws.backend.describe()
+    shown = redact_plan(result, spec.sensitive)
     conflict = conflicts_error(result)
     if out_file and conflict is None:
         document = build_document(result, spec, refreshed.observed, plan_origin(opts, spec, ws),
@@ -563,17 +574,17 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
     if conflict is not None:
         # Refused: stdout stays empty (docs/ci.md); the plan goes to stderr to explain the error.
         if fmt == "text":
-            console_for(opts, stderr=True).print(render_plan(result))
+            console_for(opts, stderr=True).print(render_plan(shown))
         raise conflict
 
     def markdown() -> str:
-        text = plan_markdown(result, backend=backend, link=ci_run_url())
+        text = plan_markdown(shown, backend=backend, link=ci_run_url())
         if serving_changes(result):  # the pull request shows whether the model got better
             text += "\n" + render_metrics_markdown(read_reports(ws.client, refreshed.state, ws.adapters,
                                                                  parallelism=ws.parallelism))
         return text
 
-    emit(opts, fmt, text=lambda: render_plan(result), document=lambda: plan_report(result, backend=backend),
+    emit(opts, fmt, text=lambda: render_plan(shown), document=lambda: plan_report(shown, backend=backend),
          markdown=markdown)
     if out_file:
         console_for(opts, stderr=fmt != "text").print(

@@ -44,3 +44,17 @@ def test_a_sensitive_variable_stays_out_of_the_saved_plan_and_is_needed_again(st
     tags = client.list_tags_for_resource(resourceArn=group["arn"])["tags"]
     assert {"tagKey": "owner", "tagValue": TOKEN} in tags
     assert json.loads(text)["sensitive"]["owner_token"].keys() == {"salt", "sha256"}
+
+
+def test_a_sensitive_variable_is_never_shown_in_plan_or_apply_output(stack, monkeypatch):
+    stack.spec.write_text(SENSITIVE_SPEC)
+    monkeypatch.chdir(stack.dir)
+    run = CliRunner()
+    base = ["-f", "perso.yaml", "--state", "state.json", "--var", f"owner_token={TOKEN}"]
+    for fmt in ("text", "json", "markdown"):
+        planned = run.invoke(cli, ["plan", *base, "--format", fmt], catch_exceptions=False)
+        assert planned.exit_code == 0, planned.output
+        assert TOKEN not in planned.output and "(sensitive:owner_token)" in planned.output, fmt
+    applied = run.invoke(cli, ["apply", "--auto-approve", *base], catch_exceptions=False)
+    assert applied.exit_code == 0, applied.output
+    assert TOKEN not in applied.output
