@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -15,5 +16,8 @@ from venvs import build_dists  # noqa: E402
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory) -> tuple[Path, Path]:
     """(sdist, wheel) of the checkout, built once per run and shared by the xdist workers."""
-    shared = tmp_path_factory.getbasetemp().parent     # the same directory for every worker of a run
+    # Under xdist, the run's directory (shared by its workers); alone, this run's own base: the parent
+    # is then /tmp/pytest-of-USER, shared by every run, and an older run's wheel would be reused.
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     return build_dists(shared / "perso-dists")

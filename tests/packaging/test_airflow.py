@@ -111,5 +111,10 @@ def test_example_dags_run_in_airflow(dists, emulator, s3_endpoint, s3_bucket, tm
     personalize = boto3.client("personalize", endpoint_url=emulator.endpoint_url, region_name="us-east-1")
     campaign = next(c for c in personalize.list_campaigns()["campaigns"] if "retail" in c["name"])
     personalize.update_campaign(campaignArn=campaign["campaignArn"], minProvisionedTPS=7)
+    for _ in range(20):  # AWS shows the new TPS only once the update is ACTIVE (each describe advances it here)
+        described = personalize.describe_campaign(campaignArn=campaign["campaignArn"])["campaign"]
+        if described.get("latestCampaignUpdate", {}).get("status") == "ACTIVE":
+            break
+    assert described["minProvisionedTPS"] == 7
     drifted = dag_test({"dag_id": f"perso_drift__{stack}"})["runs"][0]
     assert drifted["state"] == "failed" and drifted["tasks"] == {"drift": "failed"}
