@@ -31,7 +31,7 @@ from .drift import baseline_lines, detect_drift, load_ignore
 from .engine import Workspace, apply_plan, conflicts_error, refresh_and_plan
 from .errors import ApplyError, PersoError, SpecValidationError, StateError
 from .observe import observe
-from .plan import Plan
+from .plan import Plan, PlanOptions
 from .planfile import Origin, build_document, live_moved, read_plan_file, spec_moved, stale_error, state_moved
 from .planfile import write_plan_file as save_plan_file
 from .render import render_plan, render_results
@@ -107,6 +107,23 @@ _COMMON = [
     click.option("--lock-timeout", type=Duration(), default=None,
                  help="How long to wait for a held state lock (e.g. 30s, 5m; default: fail at once)."),
 ]
+
+
+_PLANNING = [
+    click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
+                 help="Replace ADDRESS although unchanged: recreate it, re-run an import, retrain a solution "
+                      "version (repeatable; what depends on it follows as for any replacement)."),
+    click.option("--target", "targets", multiple=True, metavar="ADDRESS",
+                 help="Plan only ADDRESS and what it depends on (repeatable); other changes stay pending."),
+    click.option("--refresh/--no-refresh", "refresh", default=True,
+                 help="--no-refresh: plan from the state alone, without reading AWS."),
+]
+
+
+def planning_options(func: Callable) -> Callable:
+    for option in reversed(_PLANNING):
+        func = option(func)
+    return func
 
 
 def common_options(func: Callable) -> Callable:
@@ -316,7 +333,8 @@ def emit(opts: Options, fmt: str, *, text: Callable[[], str], document: Callable
         console_for(opts).print(text())
 
 
-def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "text") -> None:
+def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "text",
+              options: PlanOptions | None = None) -> None:
     log = console_for(opts, stderr=fmt != "text")
     if fmt != "text" and not auto_approve:
         raise PersoError(f"--format {fmt} cannot ask for confirmation",
@@ -325,7 +343,7 @@ def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "t
     ws = workspace(opts, spec)
     verb = "destroy" if destroy else "apply"
     with locked(ws.backend, verb, timeout=opts.lock_timeout):
-        refreshed = refresh_and_plan(ws, destroy=destroy)
+        refreshed = refresh_and_plan(ws, destroy=destroy, options=options)
         plan: Plan = refreshed.plan
         log.print(render_plan(plan))
         conflict = conflicts_error(plan)
@@ -418,7 +436,7 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
         if not state.serial:
             state.stack = spec.stack
         moved += state_moved(saved, state)
-        if not moved:
+        if not moved and saved.plan.options.refresh:  # a --no-refresh plan never read AWS
             observed = observe(ws.client, spec.resources, state, ws.adapters, parallelism=ws.parallelism)
             moved += live_moved(saved, observed)
         if moved:
@@ -468,6 +486,7 @@ def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
 
 @cli.command()
 @common_options
+@planning_options
 @click.option("--destroy", is_flag=True, help="Plan the destruction of everything in the state.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--lock/--no-lock", "take_lock", default=False, help="Hold the state lock while planning.")
@@ -477,13 +496,14 @@ def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
 @click.pass_context
 @handle_errors
 def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: bool, out_file: str | None,
-         fmt: str, **given: Any) -> None:
+         fmt: str, replace: tuple[str, ...], targets: tuple[str, ...], refresh: bool, **given: Any) -> None:
     """Show what apply would change: create, update in place, replace, destroy."""
     opts = merged_options(ctx, given)
     spec = load(opts)
     ws = workspace(opts, spec)
     with locked(ws.backend, "plan", enabled=take_lock, timeout=opts.lock_timeout):
-        refreshed = refresh_and_plan(ws, destroy=destroy)
+        refreshed = refresh_and_plan(ws, destroy=destroy,
+                                     options=PlanOptions(replace=replace, targets=targets, refresh=refresh))
     result, backend = refreshed.plan, ws.backend.describe()
     conflict = conflicts_error(result)
     if out_file and conflict is None:
@@ -505,20 +525,26 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
 @cli.command()
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
 @common_options
+@planning_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
 @click.pass_context
 @handle_errors
-def apply(ctx: click.Context, plan_file: str | None, auto_approve: bool, fmt: str, **given: Any) -> None:
+def apply(ctx: click.Context, plan_file: str | None, auto_approve: bool, fmt: str, replace: tuple[str, ...],
+          targets: tuple[str, ...], refresh: bool, **given: Any) -> None:
     """Make AWS match the spec, waiting for each resource; state is saved after every step.
 
     With PLAN_FILE (from `perso plan --out`), apply exactly that plan without asking, or refuse
     it if the state, the spec or the live resources changed since it was made."""
     opts = merged_options(ctx, given)
+    options = PlanOptions(replace=replace, targets=targets, refresh=refresh)
     if plan_file:
+        if options != PlanOptions():
+            raise PersoError("--replace, --target and --no-refresh cannot be combined with a saved plan: it "
+                             "records the ones it was made with", hint=f"apply it as is (`perso apply {plan_file}`)")
         run_saved_apply(opts, plan_file, fmt)
     else:
-        run_apply(opts, destroy=False, auto_approve=auto_approve, fmt=fmt)
+        run_apply(opts, destroy=False, auto_approve=auto_approve, fmt=fmt, options=options)
 
 
 @cli.command()

@@ -9,8 +9,8 @@ from typing import Any
 from .apply import Applier, ApplyEvent, StepResult
 from .diff import make_plan
 from .errors import PlanError, StateError
-from .observe import observe
-from .plan import Plan
+from .observe import from_state, observe
+from .plan import Plan, PlanOptions
 from .resources.base import Observed, ResourceType
 from .resources.registry import REGISTRY
 from .spec.model import Spec
@@ -50,11 +50,17 @@ def read_state(backend: StateBackend, stack: str) -> StateFile:
     return state
 
 
-def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
-    """Read the state and the live resources, and diff them against the spec."""
+def refresh_and_plan(ws: Workspace, *, destroy: bool = False, options: PlanOptions | None = None) -> Refreshed:
+    """Read the state and the live resources (only the state with options.refresh off), and diff
+    them against the spec."""
+    options = options or PlanOptions()
     state = read_state(ws.backend, ws.spec.stack)
-    observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
-    plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy)
+    if options.refresh:
+        observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
+    else:
+        observed = from_state(state)
+    plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy,
+                     options=options)
     return Refreshed(plan=plan, state=state, observed=observed)
 
 

@@ -50,6 +50,7 @@ class Reason(Enum):
     SETTLING = "wait_because_settling"              # NOOP: still settling (a killed apply): wait, then record it
     ADOPTED = "adopt_because_created_by_perso"      # NOOP/UPDATE: an interrupted apply created it: record it
     GONE = "forget_because_gone"                    # DELETE: already gone outside perso: only forget it
+    REQUESTED = "replace_by_request"                # `--replace ADDRESS` (Terraform's -replace)
 
 
 # Reasons that give a NOOP change work to do at apply time.
@@ -127,6 +128,24 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PlanOptions:
+    """How a plan was asked for (Terraform's -replace, -target, -refresh=false); a saved plan keeps them."""
+
+    replace: tuple[str, ...] = ()     # addresses to recreate, re-run or retrain although unchanged
+    targets: tuple[str, ...] = ()     # plan only these and what they depend on (empty: everything)
+    refresh: bool = True              # False: the live resources are taken from the state, unread
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"replace": list(self.replace), "targets": list(self.targets), "refresh": self.refresh}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> PlanOptions:
+        data = data or {}
+        return cls(replace=tuple(data.get("replace") or ()), targets=tuple(data.get("targets") or ()),
+                   refresh=bool(data.get("refresh", True)))
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...]
     stack: str
@@ -135,6 +154,7 @@ class Plan:
     spec_digest: str = ""
     destroy: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    options: PlanOptions = field(default_factory=PlanOptions)
 
     def by_address(self) -> dict[str, Change]:
         return {c.address: c for c in self.changes}

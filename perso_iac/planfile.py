@@ -32,7 +32,7 @@ from typing import Any
 
 from . import __version__
 from .errors import PersoError, StaleStateError
-from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, Reason, legacy_reason
+from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, PlanOptions, Reason, legacy_reason
 from .resources.base import Observed
 from .spec.model import Lifecycle, OutputSpec, Ref, ResourceSpec, Spec
 from .state.model import StateFile
@@ -229,6 +229,7 @@ def build_document(
         "spec_digest": plan.spec_digest,
         "observed_digest": snapshot_digest(snap),
         "destroy": plan.destroy,
+        "options": plan.options.to_dict(),
         "origin": {
             "spec_file": origin.spec_file, "variables": dict(origin.variables),
             "var_files": list(origin.var_files), "state": origin.state,
@@ -316,6 +317,7 @@ def read_plan_file(path: str | Path) -> SavedPlan:
             changes=tuple(decode_change(c) for c in doc["planned_changes"]), stack=str(doc["stack"]),
             lineage=doc.get("lineage"), serial=int(doc["serial"]), spec_digest=str(doc.get("spec_digest", "")),
             destroy=bool(doc.get("destroy", False)), warnings=tuple(doc.get("warnings") or ()),
+            options=PlanOptions.from_dict(doc.get("options")),
         )
         resources = {r["address"]: decode_resource(r) for r in doc.get("resources", [])}
         outputs = {o["name"]: OutputSpec(name=o["name"], value=decode_value(o.get("value")),
@@ -416,6 +418,10 @@ def stale_error(path: str | Path, reasons: list[str], saved: SavedPlan) -> Stale
         command.append(f"--state {origin.state}")
     if saved.plan.destroy:
         command.append("--destroy")
+    command += [f"--replace {a}" for a in saved.plan.options.replace]
+    command += [f"--target {a}" for a in saved.plan.options.targets]
+    if not saved.plan.options.refresh:
+        command.append("--no-refresh")
     command.append(f"--out {path}")
     bullet = "\n  - "
     return StaleStateError(

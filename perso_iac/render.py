@@ -33,6 +33,7 @@ _REASONS = {
                            "adopt it with `{detail}` (or give this one another name)",
     Reason.REMOVED_FROM_SPEC: "it is no longer in the spec",
     Reason.DESTROY: "destroy was requested",
+    Reason.REQUESTED: "replacement requested with --replace",
 }
 
 _INTENT_VERB = {Action.CREATE: "will run", Action.REPLACE: "will run again", Action.DELETE: "will be forgotten (jobs cannot be deleted)"}
@@ -105,9 +106,10 @@ def render_change(change: Change) -> list[str]:
 def render_plan(plan: Plan) -> str:
     """The plan as Terraform users read it: symbols, field-level before/after, reasons, summary."""
     shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt]
+    warnings = [f"[yellow]Warning:[/yellow] {escape(w)}" for w in plan.warnings]
     if not shown:
-        return "[green]No changes.[/green] The live resources match the spec."
-    lines = ["perso will perform the following actions:", ""]
+        return "\n".join([*warnings, "[green]No changes.[/green] The live resources match the spec."])
+    lines = [*warnings, *([""] if warnings else []), "perso will perform the following actions:", ""]
     for change in shown:
         lines.extend(render_change(change))
         lines.append("")
