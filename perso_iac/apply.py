@@ -322,7 +322,7 @@ class Applier:
             self.state.record(ResourceState(
                 address=change.address, type=change.type, name=change.name, arn=arn, params=params,
                 tags=tags, outputs={k: v for k, v in outputs.items() if v is not None and k != "arn"},
-                depends_on=list(change.depends_on), triggers=triggers, status=status,
+                depends_on=list(change.depends_on), triggers=triggers, status=status, spec_name=change.spec_name,
             ))
         self._saver.save()
 

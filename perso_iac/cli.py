@@ -30,6 +30,7 @@ from .aws import AwsSettings, make_client
 from .drift import baseline_lines, detect_drift, load_ignore
 from .engine import Workspace, apply_plan, conflicts_error, refresh_and_plan
 from .errors import ApplyError, PersoError, SpecValidationError, StateError
+from .moves import moved_copy
 from .observe import observe
 from .plan import Plan, PlanOptions
 from .planfile import Origin, build_document, live_moved, read_plan_file, spec_moved, stale_error, state_moved
@@ -437,7 +438,8 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
             state.stack = spec.stack
         moved += state_moved(saved, state)
         if not moved and saved.plan.options.refresh:  # a --no-refresh plan never read AWS
-            observed = observe(ws.client, spec.resources, state, ws.adapters, parallelism=ws.parallelism)
+            observed = observe(ws.client, spec.resources, moved_copy(state, saved.plan), ws.adapters,
+                               parallelism=ws.parallelism)
             moved += live_moved(saved, observed)
         if moved:
             raise stale_error(plan_file, moved, saved)

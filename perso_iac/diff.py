@@ -17,7 +17,7 @@ from .graph import topological_order
 from .plan import Action, Change, Plan, PlanOptions, Reason
 from .resources.base import Observed, Phase, ResourceType
 from .spec.model import Ref, ResourceSpec
-from .state.model import ResourceStatus, StateFile
+from .state.model import ResourceState, ResourceStatus, StateFile
 
 Lookup = Callable[[Ref], Any]
 UNKNOWN = object()  # returned by a Lookup for a value known only after apply
@@ -48,11 +48,15 @@ def make_plan(
     spec_digest: str = "",
     destroy: bool = False,
     options: PlanOptions | None = None,
+    moved: Mapping[str, str] | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> Plan:
     """Compute what apply must do to make AWS match `resources` (or, with destroy, remove all).
 
     `options.replace` forces those addresses to be replaced (re-run, for an import or a training);
-    `options.targets` keeps only the changes of those addresses and of what they depend on."""
+    `options.targets` keeps only the changes of those addresses and of what they depend on.
+    `moved` (new address -> old) names the resources `state` holds under a new address since the
+    spec's `moved:` entries (engine.py makes the moves in a copy of the state before refreshing)."""
     options = options or PlanOptions()
     desired_resources: Mapping[str, ResourceSpec] = {} if destroy else resources
     _check_addresses(options, desired_resources, state, destroy)
@@ -72,6 +76,8 @@ def make_plan(
         adapter = adapters[spec.type]
         change = _plan_resource(spec, adapter, state, observed.get(address), planned, lookup,
                                 requested=address in requested)
+        if moved and address in moved:
+            change = replace(change, moved_from=moved[address])
         planned[address] = change
         obs = observed.get(address)
         if change.action not in (Action.CREATE, Action.REPLACE) and obs is not None:
@@ -95,7 +101,7 @@ def make_plan(
     _check_prevent_destroy(planned.values(), resources)
     changes = tuple(planned[a] for a in order) + tuple(
         c for a, c in planned.items() if a not in desired_resources)
-    warnings: list[str] = []
+    warnings = list(warnings)
     if options.targets:
         keep = targeted(options.targets, changes)
         changes = tuple(c for c in changes if c.address in keep)
@@ -171,6 +177,30 @@ def _check_addresses(options: PlanOptions, resources: Mapping[str, ResourceSpec]
 def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, obs: Observed | None,
                    planned: Mapping[str, Change], lookup: Lookup, *, requested: bool = False) -> Change:
     prior = state.resources.get(spec.address)
+    derived = spec.name
+    if prior is not None and prior.spec_name and prior.spec_name == spec.name:
+        spec = _kept_name(spec, prior.name)  # moved: the resource keeps its AWS name
+    change = _plan_change(spec, adapter, state, obs, planned, lookup, prior, requested)
+    if spec.name == derived:
+        return change
+    if change.action in (Action.CREATE, Action.REPLACE):  # a new resource takes the spec's name
+        after = dict(change.after or {})
+        if after.get("name") == spec.name:
+            after["name"] = derived
+        return replace(change, name=derived, after=after)
+    return replace(change, spec_name=derived)
+
+
+def _kept_name(spec: ResourceSpec, name: str) -> ResourceSpec:
+    params = dict(spec.params)
+    if params.get("name") == spec.name:
+        params["name"] = name
+    return replace(spec, name=name, params=params)
+
+
+def _plan_change(spec: ResourceSpec, adapter: ResourceType, state: StateFile, obs: Observed | None,
+                 planned: Mapping[str, Change], lookup: Lookup, prior: ResourceState | None,
+                 requested: bool) -> Change:
     desired = adapter.normalize(resolve(dict(spec.params), lookup))
     base = dict(address=spec.address, type=spec.type, name=spec.name, after=desired,
                 tags_after=dict(spec.tags) if adapter.taggable else {}, depends_on=spec.depends_on,

@@ -6,9 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .apply import Applier, ApplyEvent, StepResult
+from .apply import Applier, ApplyEvent, EventKind, StepResult
 from .diff import make_plan
 from .errors import PlanError, StateError
+from .moves import apply_moves, with_moves
 from .observe import from_state, observe
 from .plan import Plan, PlanOptions
 from .resources.base import Observed, ResourceType
@@ -55,12 +56,14 @@ def refresh_and_plan(ws: Workspace, *, destroy: bool = False, options: PlanOptio
     them against the spec."""
     options = options or PlanOptions()
     state = read_state(ws.backend, ws.spec.stack)
+    # Plan against the state as the spec's `moved:` entries leave it; apply makes those moves.
+    seen, moved, warnings = with_moves(state, () if destroy else ws.spec.moves, ws.spec.resources)
     if options.refresh:
-        observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
+        observed = observe(ws.client, ws.spec.resources, seen, ws.adapters, parallelism=ws.parallelism)
     else:
-        observed = from_state(state)
-    plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy,
-                     options=options)
+        observed = from_state(seen)
+    plan = make_plan(ws.spec.resources, seen, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy,
+                     options=options, moved=moved, warnings=tuple(warnings))
     return Refreshed(plan=plan, state=state, observed=observed)
 
 
@@ -89,6 +92,11 @@ def apply_plan(
     error = conflicts_error(plan)
     if error is not None:
         raise error
+    made = apply_moves(state, plan)
+    if made:  # the state follows `moved:`; nothing changes in AWS
+        ws.backend.write(state)
+        for old, new in made:
+            on_event(ApplyEvent(new, EventKind.DONE, "move", f"moved from {old}; nothing changed in AWS"))
     applier = Applier(ws.client, ws.backend, state, ws.adapters, waiter=waiter,
                       parallelism=ws.parallelism, on_event=on_event)
     return applier.apply(plan)

@@ -87,6 +87,8 @@ class Change:
     triggers: tuple[Ref, ...] = ()
     is_intent: bool = False     # the type's delete only forgets (import jobs, training runs)
     detail: str = ""            # e.g. the failureReason behind a replacement
+    moved_from: str = ""        # `moved:` the state's address for it before this plan
+    spec_name: str = ""         # the name the spec derives, when `name` is an AWS name kept through a move
 
     # The cases below are reasons, not flags: these only name them.
     @property
@@ -112,6 +114,11 @@ class Change:
     @property
     def actionable(self) -> bool:
         """Whether apply has anything to do for it (a NOOP may still need waiting for or recording)."""
+        return self.action is not Action.NOOP or self.reason in _NOOP_WORK or bool(self.moved_from)
+
+    @property
+    def actionable_beyond_move(self) -> bool:
+        """Whether apply has more to do for it than re-keying the state."""
         return self.action is not Action.NOOP or self.reason in _NOOP_WORK
 
     @property
@@ -168,7 +175,7 @@ class Plan:
         return [c for c in self.changes if c.conflict]
 
     def has_changes(self) -> bool:
-        return any(c.action is not Action.NOOP for c in self.changes)
+        return any(c.action is not Action.NOOP or c.moved_from for c in self.changes)
 
     def summary(self) -> dict[str, int]:
         counts = {"create": 0, "update": 0, "replace": 0, "delete": 0}

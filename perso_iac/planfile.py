@@ -119,7 +119,8 @@ def encode_change(change: Change) -> dict[str, Any]:
         "depends_on": list(change.depends_on), "prior_depends_on": list(change.prior_depends_on),
         "triggers": [encode_value(t) for t in change.triggers],
         "is_intent": change.is_intent, "pending": change.pending, "adopt": change.adopt,
-        "gone": change.gone, "detail": change.detail,
+        "gone": change.gone, "detail": change.detail, "moved_from": change.moved_from,
+        "spec_name": change.spec_name,
     }
 
 
@@ -136,6 +137,7 @@ def decode_change(data: Mapping[str, Any]) -> Change:
         changed_paths=tuple(data.get("changed_paths", ())), replace_paths=tuple(data.get("replace_paths", ())),
         depends_on=tuple(data.get("depends_on", ())), prior_depends_on=tuple(data.get("prior_depends_on", ())),
         triggers=triggers, is_intent=bool(data.get("is_intent", False)), detail=str(data.get("detail", "")),
+        moved_from=str(data.get("moved_from") or ""), spec_name=str(data.get("spec_name") or ""),
     )
 
 

@@ -79,10 +79,16 @@ def describe_change(change: Change) -> str:
 
 
 def render_change(change: Change) -> list[str]:
+    if change.moved_from and change.action is Action.NOOP and not change.actionable_beyond_move:
+        kept = f" (keeps its AWS name {change.name!r})" if change.spec_name else ""
+        return [f"  [bold]# {escape(change.moved_from)} has moved to {escape(change.address)}{escape(kept)}[/bold]",
+                f"    {escape(change.address)}"]
     style = _STYLE[change.action]
     symbol = change.action.symbol if change.action is not Action.NOOP else "~"
     lines = [f"  [bold]# {escape(describe_change(change))}[/bold]",
              f"[{style}]{symbol:>3} {escape(change.address)}[/{style}]"]
+    if change.moved_from:
+        lines.insert(1, f"  [bold]# (moved from {escape(change.moved_from)})[/bold]")
     if change.action is Action.CREATE or (change.action is Action.REPLACE and change.reason is not Reason.CANNOT_UPDATE):
         for key, value in (change.after or {}).items():
             lines.append(f"      [green]+[/green] {escape(key)} = {escape(format_value(value))}")
@@ -105,7 +111,7 @@ def render_change(change: Change) -> list[str]:
 
 def render_plan(plan: Plan) -> str:
     """The plan as Terraform users read it: symbols, field-level before/after, reasons, summary."""
-    shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt]
+    shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt or c.moved_from]
     warnings = [f"[yellow]Warning:[/yellow] {escape(w)}" for w in plan.warnings]
     if not shown:
         return "\n".join([*warnings, "[green]No changes.[/green] The live resources match the spec."])
@@ -129,8 +135,10 @@ def render_plan(plan: Plan) -> str:
 def summary_line(plan: Plan) -> str:
     s = plan.summary()
     adopt = sum(1 for c in plan.changes if c.adopt and c.action is Action.NOOP)
+    moved = sum(1 for c in plan.changes if c.moved_from)
     return (f"[bold]Plan:[/bold] {s['create']} to create, {s['update']} to update, "
-            f"{s['replace']} to replace, {s['delete']} to destroy{f', {adopt} to adopt' if adopt else ''}.")
+            f"{s['replace']} to replace, {s['delete']} to destroy{f', {adopt} to adopt' if adopt else ''}"
+            f"{f', {moved} moved' if moved else ''}.")
 
 
 def cost_notes(plan: Plan) -> list[str]:

@@ -127,6 +127,7 @@ def resource_change(change: Change) -> dict[str, Any]:
         "intent": change.is_intent,
         "pending": change.pending,
         "adopt": change.adopt,
+        "previous_address": change.moved_from or None,   # Terraform's name for a moved resource's old address
     }
 
 

@@ -17,6 +17,7 @@ from ..errors import SpecError, SpecValidationError
 from . import variables as variables_mod
 from .flatten import Flattener, build_outputs, check_cycles, digest
 from .model import Spec
+from .moved import build_moves
 from .validate import Problems, check_semantics, check_structure
 from .yamlsrc import parse_yaml
 
@@ -65,6 +66,7 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
 
     resources = Flattener(doc, data, checked).run()
     check_cycles(resources, problems)
+    moves = build_moves(doc, data, resources, problems)
     if problems.items:
         raise SpecValidationError(problems.result())
     outputs = build_outputs(doc, data)
@@ -78,4 +80,5 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
         backend = {"s3": dict(backend["s3"])}
 
     return Spec(path=spec_path, stack=data["stack"], resources=resources, region=data.get("region"),
-                backend=backend or None, outputs=outputs, digest=digest(resources, outputs))
+                backend=backend or None, outputs=outputs, digest=digest(resources, outputs),
+                moves=moves)

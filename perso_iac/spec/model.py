@@ -71,6 +71,15 @@ class OutputSpec:
 
 
 @dataclass(frozen=True)
+class Move:
+    """A `moved:` entry: the resource at `old` (in the state) is now `new` in the spec."""
+
+    old: str
+    new: str
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     path: Path
     stack: str                                  # names the state
@@ -79,3 +88,4 @@ class Spec:
     backend: Mapping[str, Any] | None = None    # {"local": {...}} or {"s3": {...}}
     outputs: Mapping[str, OutputSpec] = field(default_factory=dict)
     digest: str = ""                            # sha256 of the resolved spec (variables applied)
+    moves: tuple[Move, ...] = ()                # `moved:` (old address -> new address)

@@ -39,6 +39,10 @@ _VARIABLE = obj({
 })
 
 
+_MOVED_HELP = ("Addresses renamed in the spec: the state follows, nothing changes in AWS and the resource "
+               "keeps its AWS name (Terraform's moved blocks).")
+
+
 def _spec_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -62,6 +66,10 @@ def _spec_schema() -> dict[str, Any]:
             **{a.section: keyed(_entry(a)) for a in top_level() if a.section},
             "outputs": {"type": "object", "propertyNames": {"pattern": VAR_NAME_PATTERN},
                         "additionalProperties": obj({"value": {}, "description": STR}, ("value",))},
+            "moved": {"type": "array", "description": _MOVED_HELP, "items": obj({
+                "from": {"type": "string", "description": "The old address (e.g. campaign.retail.home)."},
+                "to": {"type": "string", "description": "The new address (e.g. campaign.retail.for-you)."},
+            }, ("from", "to"))},
         }, ("version", "stack")),
     }
 

@@ -36,6 +36,9 @@ class ResourceState:
     # apply created is adopted by name on the next run (and only then: anything else found by name
     # is someone else's, to be imported explicitly); "pending": created, not yet settled; "ready".
     status: str = ResourceStatus.READY
+    # After a `moved:` to a key from which the spec derives another name: that name. The AWS name
+    # (`name`) is kept while the spec asks for this one; empty when they are the same.
+    spec_name: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
