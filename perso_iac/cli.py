@@ -605,6 +605,7 @@ def schema_command() -> None:
 
 # Commands defined in their own modules; imported last because they build on the helpers above.
 from .cli_import import import_command, output_command  # noqa: E402
+from .cli_show import graph_command, show_command  # noqa: E402
 from .cli_state import state_group  # noqa: E402
 from .emulator.command import emulator_command  # noqa: E402
 
@@ -612,6 +613,8 @@ cli.add_command(import_command, "import")
 cli.add_command(output_command, "output")
 cli.add_command(emulator_command, "emulator")
 cli.add_command(state_group, "state")
+cli.add_command(show_command, "show")
+cli.add_command(graph_command, "graph")
 
 
 def main() -> None:
