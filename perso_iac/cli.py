@@ -10,7 +10,6 @@ import functools
 import json
 import os
 import re
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -312,11 +311,15 @@ class Progress:
 
 
 def confirm(console: Console, what: str) -> bool:
-    if not sys.stdin.isatty():
-        raise PersoError(f"{what} needs confirmation but the input is not a terminal",
-                         hint="review the plan above and pass --auto-approve")
+    """Terraform's rule: only "yes" confirms, typed or piped (`yes | perso apply`); anything else,
+    or no input at all, cancels."""
     console.print(f"\n[bold]Do you want to {what}?[/bold] Only 'yes' will be accepted.")
-    return click.prompt("  Enter a value", default="", show_default=False).strip() == "yes"
+    try:
+        answer = click.prompt("  Enter a value", default="", show_default=False)
+    except click.Abort:  # end of input: nothing piped in
+        console.print("No answer (end of input); pass --auto-approve to apply without one.")
+        return False
+    return answer.strip() == "yes"
 
 
 FORMATS = ["text", "json", "markdown"]

@@ -6,11 +6,12 @@ from typing import Any
 
 import click
 
-from .cli import FORMATS, common_options, emit, handle_errors, load, merged_options, state_backend
+from .cli import FORMATS, common_options, emit, handle_errors, load, merged_options, parse_vars, state_backend
 from .planfile import read_plan_file
 from .render import render_plan
 from .report import plan_markdown, plan_report
 from .show import state_document, state_markdown, state_text, to_dot, to_mermaid
+from .spec.locate import load_for_state
 
 
 @click.command("show")
@@ -29,7 +30,7 @@ def show_command(ctx: click.Context, plan_file: str | None, fmt: str, **given: A
         emit(opts, fmt, text=lambda: render_plan(saved.plan), document=lambda: plan_report(saved.plan, backend=where),
              markdown=lambda: plan_markdown(saved.plan, backend=where))
         return
-    spec = load(opts)
+    spec = load_for_state(opts.file, parse_vars(opts.vars), opts.var_files)  # no variables needed
     backend = state_backend(opts, spec)
     state, where = backend.read(), backend.describe()
     emit(opts, fmt, text=lambda: state_text(state, where=where), document=lambda: state_document(state, where=where),

@@ -178,8 +178,24 @@ class Plan:
         return any(c.action is not Action.NOOP or c.moved_from for c in self.changes)
 
     def summary(self) -> dict[str, int]:
-        counts = {"create": 0, "update": 0, "replace": 0, "delete": 0}
+        """Counts by action; an import or a training run again is a "run", not a replacement
+        (nothing is deleted in AWS: a new job runs and the old record is forgotten)."""
+        counts = {"create": 0, "update": 0, "replace": 0, "delete": 0, "run": 0, "move": 0}
         for change in self.changes:
-            if change.action is not Action.NOOP:
+            if change.moved_from:
+                counts["move"] += 1
+            if change.action is Action.REPLACE and change.is_intent:
+                counts["run"] += 1
+            elif change.action is not Action.NOOP:
                 counts[change.action.value] += 1
         return counts
+
+    def summary_text(self) -> str:
+        """`1 to create, 0 to update, 0 to replace, 0 to destroy, 2 to run again`: Terraform's four
+        counts, then runs, adoptions and moves when there are any."""
+        s = self.summary()
+        adopt = sum(1 for c in self.changes if c.adopt and c.action is Action.NOOP)
+        extra = [f"{s['run']} to run again" if s["run"] else "", f"{adopt} to adopt" if adopt else "",
+                 f"{s['move']} moved" if s["move"] else ""]
+        return ", ".join([f"{s['create']} to create", f"{s['update']} to update", f"{s['replace']} to replace",
+                          f"{s['delete']} to destroy", *[e for e in extra if e]])

@@ -133,12 +133,7 @@ def render_plan(plan: Plan) -> str:
 
 
 def summary_line(plan: Plan) -> str:
-    s = plan.summary()
-    adopt = sum(1 for c in plan.changes if c.adopt and c.action is Action.NOOP)
-    moved = sum(1 for c in plan.changes if c.moved_from)
-    return (f"[bold]Plan:[/bold] {s['create']} to create, {s['update']} to update, "
-            f"{s['replace']} to replace, {s['delete']} to destroy{f', {adopt} to adopt' if adopt else ''}"
-            f"{f', {moved} moved' if moved else ''}.")
+    return f"[bold]Plan:[/bold] {plan.summary_text()}."
 
 
 def cost_notes(plan: Plan) -> list[str]:
