@@ -8,7 +8,12 @@ The small public API, for scripts and Airflow tasks that want perso without its 
     apply_plan(ws, refreshed.plan, refreshed.state)
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # one source of truth: the version in pyproject.toml, as installed
+    __version__ = version("perso-iac")
+except PackageNotFoundError:  # a bare checkout on PYTHONPATH, never installed
+    __version__ = "0.0.0+unknown"
 
 from .engine import Workspace, apply_plan, refresh_and_plan  # noqa: E402
 from .spec.loader import load_spec  # noqa: E402

@@ -16,6 +16,7 @@ from .resources.base import Observed, ResourceType
 from .resources.registry import REGISTRY
 from .spec.model import Spec
 from .state.backend import StateBackend
+from .state.checks import check_client
 from .state.model import StateFile
 from .wait import Waiter
 
@@ -56,6 +57,7 @@ def refresh_and_plan(ws: Workspace, *, destroy: bool = False, options: PlanOptio
     them against the spec."""
     options = options or PlanOptions()
     state = read_state(ws.backend, ws.spec.stack)
+    check_client(state, ws.client, f"the state at {ws.backend.describe()}")
     # Plan against the state as the spec's `moved:` entries leave it; apply makes those moves.
     seen, moved, warnings = with_moves(state, () if destroy else ws.spec.moves, ws.spec.resources)
     if options.refresh:

@@ -11,6 +11,7 @@ from rich.markup import escape
 from .apply import StepResult
 from .compare import value_at
 from .plan import Action, Change, Plan, Reason
+from .resources.registry import REGISTRY
 from .spec.model import Ref
 
 _STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "magenta", Action.DELETE: "red",
@@ -137,22 +138,15 @@ def summary_line(plan: Plan) -> str:
 
 
 def cost_notes(plan: Plan) -> list[str]:
-    """What the plan starts billing for: Personalize charges by training hour and by provisioned TPS."""
+    """What the plan starts billing for: each type's adapter says (`ResourceType.cost_note`)."""
     notes = []
     for change in plan.changes:
-        after = change.after or {}
-        if change.action is Action.NOOP or change.action is Action.DELETE:
+        adapter = REGISTRY.get(change.type)
+        if change.action is Action.NOOP or change.action is Action.DELETE or adapter is None:
             continue
-        if change.type == "solution_version":
-            notes.append(f"{change.address}: starts a training run, billed per training hour")
-        elif change.type == "solution" and after.get("performAutoTraining") is True:
-            schedule = value_at(after, "solutionConfig.autoTrainingConfig.schedulingExpression") or "rate(7 days)"
-            notes.append(f"{change.address}: automatic training is on ({schedule}); each run is billed")
-        elif change.type == "campaign" and "minProvisionedTPS" in after:
-            notes.append(f"{change.address}: bills at least {after['minProvisionedTPS']} TPS for every hour it is "
-                         "ACTIVE, used or not")
-        elif change.type == "recommender" and after.get("state", "ACTIVE") == "ACTIVE":
-            notes.append(f"{change.address}: bills per hour while ACTIVE (set state: INACTIVE to stop billing)")
+        note = adapter.cost_note(change.after or {})
+        if note:
+            notes.append(f"{change.address}: {note}")
     return notes
 
 

@@ -33,22 +33,35 @@ class Phase(Enum):
     GONE = "gone"            # not found
 
 
-_READY = {"ACTIVE", "INACTIVE", "COMPLETED"}
-_FAILED = {"CREATE FAILED", "CREATE STOPPED", "FAILED"}
+@dataclass(frozen=True)
+class StatusMap:
+    """How one type's Personalize statuses map onto the phases the engine reasons about.
+    No status (schemas) is READY; DELETE* is DELETING; anything else not listed is PENDING."""
+
+    ready: frozenset[str] = frozenset({"ACTIVE"})
+    failed: frozenset[str] = frozenset({"CREATE FAILED"})
+
+    def phase(self, status: str | None) -> Phase:
+        if status is None:
+            return Phase.READY  # schemas have no status: they exist as soon as they are created
+        status = status.upper()
+        if status in self.ready:
+            return Phase.READY
+        if status in self.failed:
+            return Phase.FAILED
+        if status.startswith("DELETE"):
+            return Phase.DELETING
+        return Phase.PENDING
+
+
+# Any type's statuses, for an Observed built without its adapter's map (tests, saved plans).
+ANY_STATUSES = StatusMap(ready=frozenset({"ACTIVE", "INACTIVE", "COMPLETED"}),
+                         failed=frozenset({"CREATE FAILED", "CREATE STOPPED", "FAILED"}))
 
 
 def phase(status: str | None) -> Phase:
     """Map a Personalize status string onto the few phases the engine reasons about."""
-    if status is None:
-        return Phase.READY  # schemas have no status: they exist as soon as they are created
-    status = status.upper()
-    if status in _READY:
-        return Phase.READY
-    if status in _FAILED:
-        return Phase.FAILED
-    if status.startswith("DELETE"):
-        return Phase.DELETING
-    return Phase.PENDING
+    return ANY_STATUSES.phase(status)
 
 
 @dataclass(frozen=True)
@@ -62,12 +75,14 @@ class Observed:
     outputs: Mapping[str, Any] = field(default_factory=dict)  # always includes "arn"
     # True while an update (latestCampaignUpdate etc.) is still in progress
     updating: bool = False
+    statuses: StatusMap = field(default=ANY_STATUSES, compare=False, repr=False)
 
     @property
     def phase(self) -> Phase:
-        if self.updating and phase(self.status) is Phase.READY:
+        settled = self.statuses.phase(self.status)
+        if self.updating and settled is Phase.READY:
             return Phase.PENDING
-        return phase(self.status)
+        return settled
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,7 @@ class ResourceType:
     import_output: ClassVar[tuple[str, str] | None] = None  # (output name suffix, attribute) a generated spec exports
     required_hints: ClassVar[Mapping[str, str]] = {}  # why a required key must be written (it bills)
     # -- in the account -------------------------------------------------------------------------
+    statuses: ClassVar[StatusMap] = StatusMap()  # which statuses mean ready, failed (DELETE*: deleting)
     parent: ClassVar[str | None] = None       # the type whose ARN its List call is filtered by
     listing: ClassVar[Listing | None] = None
     detect_unmanaged: ClassVar[bool] = False  # drift reports live ones perso does not manage

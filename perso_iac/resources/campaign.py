@@ -125,7 +125,7 @@ class CampaignType(ResourceType):
         if updating:  # the campaign serves the old config until the update is ACTIVE
             params.update(pick(update, _UPDATABLE))
         failure = campaign.get("failureReason") or (update.get("failureReason") if update.get("status") == "CREATE FAILED" else None)
-        return Observed(arn=arn, params=params, status=campaign.get("status"), failure_reason=failure,
+        return Observed(arn=arn, statuses=self.statuses, params=params, status=campaign.get("status"), failure_reason=failure,
                         outputs={"arn": arn}, updating=updating)
 
     def align_observed(self, observed: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:

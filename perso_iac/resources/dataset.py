@@ -110,7 +110,7 @@ class DatasetType(ResourceType):
         if update.get("schemaArn") and update.get("status") not in ("CREATE FAILED",):
             params["schemaArn"] = update["schemaArn"]
         return Observed(
-            arn=arn, params=self.normalize(params), status=ds.get("status"),
+            arn=arn, statuses=self.statuses, params=self.normalize(params), status=ds.get("status"),
             failure_reason=ds.get("failureReason") or update.get("failureReason"),
             outputs={"arn": arn, **({"trackingId": ds["trackingId"]} if ds.get("trackingId") else {})},
             updating=update.get("status") in ("CREATE PENDING", "CREATE IN_PROGRESS"),

@@ -54,7 +54,7 @@ class DatasetGroupType(ResourceType):
         if resp is None:
             return None
         group = resp["datasetGroup"]
-        return Observed(arn=arn, params=pick(group, _PARAMS), status=group.get("status"),
+        return Observed(arn=arn, statuses=self.statuses, params=pick(group, _PARAMS), status=group.get("status"),
                         failure_reason=group.get("failureReason"), outputs={"arn": arn})
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:

@@ -106,7 +106,7 @@ class DatasetImportType(ResourceType):
         params = pick(job, _PARAMS)
         if "dataSource" in params:
             params["dataSource"] = pick(params["dataSource"], ("dataLocation",))
-        return Observed(arn=arn, params=self.normalize(params), status=job.get("status"),
+        return Observed(arn=arn, statuses=self.statuses, params=self.normalize(params), status=job.get("status"),
                         failure_reason=job.get("failureReason"), outputs={"arn": arn, "jobName": job.get("jobName")})
 
     def find(self, client: Any, name: str, params: Mapping[str, Any]) -> str | None:

@@ -52,7 +52,7 @@ class EventTrackerType(ResourceType):
         outputs: dict[str, Any] = {"arn": arn}
         if tracker.get("trackingId"):
             outputs["trackingId"] = tracker["trackingId"]
-        return Observed(arn=arn, params=pick(tracker, _PARAMS), status=tracker.get("status"),
+        return Observed(arn=arn, statuses=self.statuses, params=pick(tracker, _PARAMS), status=tracker.get("status"),
                         failure_reason=tracker.get("failureReason"), outputs=outputs)
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:

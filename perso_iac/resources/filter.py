@@ -7,13 +7,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..spec.checks import PathT, Problems
+from ..facts import filters as facts_filters
+from ..spec import avro
+from ..spec.checks import Checked, PathT, Problems, d
 from ..spec.schema_parts import STR, TAGGED, obj
 from .base import Listing, Observed, ResourceType, api_tags, describe_or_none, ignore_not_found, pick
+from .dataset import normalize_dataset_type
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting, lifecycle_of
 
 _PARAMS = ("name", "datasetGroupArn", "filterExpression")
-FILTER_RE = re.compile(r"^\s*(INCLUDE|EXCLUDE)\s+(ItemID|ActionID|UserID)\s+WHERE\s+\S", re.IGNORECASE)
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|\s+|[^"\s]+')
 
 
@@ -44,7 +46,8 @@ class FilterType(ResourceType):
         return obj({**TAGGED, "filterExpression": STR}, ("filterExpression",))
 
     def check_entries(self, group: GroupCheck, problems: Problems) -> None:
-        check_filters(group.path, group.sections["filters"], group.dataset_types, problems)
+        check_filters(group.path, group.sections["filters"], group.dataset_types, problems,
+                      group.sections["datasets"], group.checked)
 
     def flatten(self, c: EntryContext) -> list[Flat]:
         params = {"name": c.name, "datasetGroupArn": c.container_ref, "filterExpression": c.entry["filterExpression"]}
@@ -67,7 +70,7 @@ class FilterType(ResourceType):
         if resp is None:
             return None
         flt = resp["filter"]
-        return Observed(arn=arn, params=self.normalize(pick(flt, _PARAMS)), status=flt.get("status"),
+        return Observed(arn=arn, statuses=self.statuses, params=self.normalize(pick(flt, _PARAMS)), status=flt.get("status"),
                         failure_reason=flt.get("failureReason"), outputs={"arn": arn})
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
@@ -82,25 +85,29 @@ class FilterType(ResourceType):
 
 # -- checking a spec's filters ---------------------------------------------------------------------
 
-def check_filters(gpath: PathT, filters: Mapping[str, Any], present: set[str], problems: Problems) -> None:
+def check_filters(gpath: PathT, filters: Mapping[str, Any], present: set[str], problems: Problems,
+                  datasets: Mapping[str, Any] | None = None, checked: Checked | None = None) -> None:
+    """The filter grammar and CreateFilter's rules live in `perso_iac.facts.filters`."""
+    fields = filter_datasets(present, datasets or {}, checked)
+    texts = []
     for key, flt in filters.items():
-        if not isinstance(flt, dict):
-            continue
-        expr = flt.get("filterExpression")
+        expr = flt.get("filterExpression") if isinstance(flt, dict) else None
         if not isinstance(expr, str):
             continue
-        at: PathT = (*gpath, "filters", key, "filterExpression")
-        if not expr.strip():
-            problems.add(at, "filterExpression is empty",
-                         'e.g. EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")')
-            continue
-        if len(expr) > 2500:
-            problems.add(at, f"filterExpression is {len(expr)} characters long; AWS allows 2500")
-        if not FILTER_RE.match(expr):
-            problems.add(at, "a filter expression starts with INCLUDE or EXCLUDE, then ItemID, ActionID or "
-                             "UserID, then WHERE",
-                         'e.g. EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")')
-        for ds in sorted(set(re.findall(r"\b(Action_Interactions|Interactions|Items|Users|Actions)\.", expr))):
-            if ds not in present:
-                problems.add(at, f"the filter uses {ds} data, and dataset group '{gpath[1]}' has no {ds} dataset",
-                             f"add a dataset with datasetType: {ds}, or change the expression")
+        texts.append(expr)
+        for issue in facts_filters.check(expr, fields):
+            problems.add((*gpath, "filters", key, "filterExpression"), issue.text(), issue.hint)
+    over = facts_filters.check_group(texts)
+    if over is not None:
+        problems.add((*gpath, "filters"), over.text(), over.hint)
+
+
+def filter_datasets(present: set[str], datasets: Mapping[str, Any], checked: Checked | None) -> dict[str, Any]:
+    """Dataset type -> its schema's fields (None when the schema could not be read)."""
+    out: dict[str, Any] = {t: None for t in present}
+    for ds in datasets.values():
+        dtype = normalize_dataset_type(d(ds).get("datasetType"))
+        schema_key = d(ds).get("schema")
+        if dtype in out and checked is not None and isinstance(schema_key, str) and schema_key in checked.schemas:
+            out[dtype] = avro.check_schema(checked.schemas[schema_key])[0] or None
+    return out

@@ -119,7 +119,7 @@ class MetricAttributionType(ResourceType):
                 return None
             raise
         params["metrics"] = sorted_metrics(metrics)
-        return Observed(arn=arn, params=params, status=attribution.get("status"),
+        return Observed(arn=arn, statuses=self.statuses, params=params, status=attribution.get("status"),
                         failure_reason=attribution.get("failureReason"), outputs={"arn": arn})
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:

@@ -18,6 +18,7 @@ from .base import (
     Listing,
     Observed,
     ResourceType,
+    StatusMap,
     api_tags,
     covers,
     describe_or_none,
@@ -59,6 +60,7 @@ class RecommenderType(ResourceType):
     listing = Listing("list_recommenders", "recommenders", "recommenderArn", "datasetGroupArn")
     detect_unmanaged = True
     import_output = ("recommender_arn", "arn")
+    statuses = StatusMap(ready=frozenset({ACTIVE, INACTIVE}))  # a stopped recommender has settled
     updatable = frozenset({"recommenderConfig", "state"})
     create_timeout = 6 * 3600.0
     delete_timeout = 3600.0
@@ -123,7 +125,7 @@ class RecommenderType(ResourceType):
             params["state"] = state
         failure = rec.get("failureReason") or (
             update.get("failureReason") if update.get("status") == "CREATE FAILED" else None)
-        return Observed(arn=arn, params=params, status=rec.get("status"), failure_reason=failure,
+        return Observed(arn=arn, statuses=self.statuses, params=params, status=rec.get("status"), failure_reason=failure,
                         outputs={"arn": arn}, updating=updating)
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:

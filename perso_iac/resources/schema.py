@@ -79,7 +79,7 @@ class SchemaType(ResourceType):
             return None
         schema = resp["schema"]
         params = self.normalize(pick(schema, ("name", "schema", "domain")))
-        return Observed(arn=arn, params=params, status=None, outputs={"arn": arn})
+        return Observed(arn=arn, statuses=self.statuses, params=params, status=None, outputs={"arn": arn})
 
     def create(self, client: Any, name: str, params: Mapping[str, Any], tags: Mapping[str, str]) -> str:
         args = pick(params, ("schema", "domain"))
@@ -115,16 +115,11 @@ def load_avro(entry: Mapping[str, Any], path: PathT, checked: Checked, problems:
             return None
         at: PathT = (*path, "schema_file")
         file = (checked.base_dir / file_value)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            problems.add(at, f"schema file '{file_value}' does not exist (looked in {file.parent})",
-                         "schema_file is relative to the spec file")
+        text, why = avro.read_schema_file(file, file_value)
+        if text is None:
+            problems.add(at, why or "cannot read the schema file", "schema_file is relative to the spec file")
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.add(at, f"cannot read schema file '{file_value}': {exc}")
-            return None
-        parsed, issue = _parse_json_no_dupes(text)
+        parsed, issue = avro.parse_schema_json(text)
         if issue:
             problems.add(at, f"{file_value}: {issue}", "the schema file must hold one JSON object")
             return None
@@ -132,7 +127,7 @@ def load_avro(entry: Mapping[str, Any], path: PathT, checked: Checked, problems:
     inline = entry["schema"]
     at = (*path, "schema")
     if isinstance(inline, str):
-        parsed, issue = _parse_json_no_dupes(inline)
+        parsed, issue = avro.parse_schema_json(inline)
         if issue:
             problems.add(at, f"the schema string is not valid JSON: {issue}",
                          "write the schema as a YAML mapping, or as a JSON object string")
@@ -159,19 +154,3 @@ def report_avro_issues(issues: Iterable[avro.AvroIssue], at: PathT, problems: Pr
             inner = dotted(issue.path)
             problems.add(at, f"{prefix}{inner + ': ' if inner else ''}{issue.message}{suffix}", issue.hint)
 
-
-def _parse_json_no_dupes(text: str) -> tuple[Any, str | None]:
-    def pairs(items: list[tuple[str, Any]]) -> dict:
-        out: dict = {}
-        for k, v in items:
-            if k in out:
-                raise ValueError(f"duplicate key '{k}'")
-            out[k] = v
-        return out
-
-    try:
-        return json.loads(text, object_pairs_hook=pairs), None
-    except json.JSONDecodeError as exc:
-        return None, f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    except ValueError as exc:
-        return None, str(exc)

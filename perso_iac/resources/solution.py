@@ -141,7 +141,7 @@ class SolutionType(ResourceType):
             params["solutionConfig"] = config
         latest = sol.get("latestSolutionVersion") or {}
         outputs = {"arn": arn, "latestActiveVersionArn": self._latest_active(client, arn, latest)}
-        return Observed(arn=arn, params=params, status=sol.get("status"),
+        return Observed(arn=arn, statuses=self.statuses, params=params, status=sol.get("status"),
                         failure_reason=sol.get("failureReason"), outputs=outputs, updating=updating)
 
     @staticmethod

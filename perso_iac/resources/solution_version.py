@@ -9,7 +9,7 @@ from typing import Any
 from ..spec.checks import Problems, check_tags, d
 from ..spec.model import Ref
 from ..spec.schema_parts import TAGS, obj
-from .base import Listing, Observed, ResourceType, api_tags, describe_or_none, paginate, pick
+from .base import Listing, Observed, ResourceType, StatusMap, api_tags, describe_or_none, paginate, pick
 from .entry import Discovered, EntryContext, Flat, GroupCheck, SpecWriting
 
 
@@ -26,6 +26,7 @@ class SolutionVersionType(ResourceType):
     params = ("solutionArn", "trainingMode")
     attributes = ("arn", "trainingHours")
     listing = Listing("list_solution_versions", "solutionVersions", "solutionVersionArn", "solutionArn")
+    statuses = StatusMap(failed=frozenset({"CREATE FAILED", "CREATE STOPPED"}))  # a stopped run never trains
     is_intent = True
     create_timeout = 24 * 3600.0
 
@@ -86,7 +87,7 @@ class SolutionVersionType(ResourceType):
             return None
         version = resp["solutionVersion"]
         params = pick(version, ("solutionArn", "trainingMode"))
-        return Observed(arn=arn, params=self.normalize(params), status=version.get("status"),
+        return Observed(arn=arn, statuses=self.statuses, params=self.normalize(params), status=version.get("status"),
                         failure_reason=version.get("failureReason"),
                         outputs={"arn": arn, "trainingHours": version.get("trainingHours")})
 

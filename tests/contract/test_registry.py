@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from perso_iac.drift.live import unmanaged_roots
-from perso_iac.resources.base import ResourceType
+from perso_iac.resources.base import Phase, ResourceType
 from perso_iac.resources.registry import REGISTRY, children_of, hosted_by, members_of, top_level
 from perso_iac.spec import validate
 from perso_iac.spec.schema import spec_json_schema
@@ -104,3 +104,18 @@ def test_registry_timeouts_are_configurable_per_adapter(type_name):
     quick = adapter.with_timeouts(create=5.0, delete=6.0)
     assert (quick.create_timeout, quick.delete_timeout) == (5.0, 6.0)
     assert adapter.create_timeout > 5.0 and type(quick) is type(adapter)
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_registry_every_type_maps_the_common_statuses_to_phases(type_name):
+    statuses = REGISTRY[type_name].statuses
+    assert statuses.phase("ACTIVE") is Phase.READY and statuses.phase("CREATE FAILED") is Phase.FAILED
+    assert statuses.phase("DELETE IN_PROGRESS") is Phase.DELETING
+    assert statuses.phase("CREATE PENDING") is Phase.PENDING and statuses.phase("CREATE IN_PROGRESS") is Phase.PENDING
+
+
+def test_registry_statuses_only_some_types_have_are_theirs():
+    assert REGISTRY["recommender"].statuses.phase("INACTIVE") is Phase.READY
+    assert REGISTRY["campaign"].statuses.phase("INACTIVE") is Phase.PENDING
+    assert REGISTRY["solution_version"].statuses.phase("CREATE STOPPED") is Phase.FAILED
+    assert REGISTRY["solution_version"].statuses.phase("CREATE STOPPING") is Phase.PENDING
