@@ -48,9 +48,9 @@ from .report import (
     validate_markdown,
     validate_report,
 )
+from .spec.editor import editor_schema
 from .spec.loader import load_spec
 from .spec.model import Spec
-from .spec.schema import spec_json_schema
 from .state.backend import StateBackend, ci_run_url, locked
 from .state.factory import make_backend, save_errored_state
 from .wait import Waiter
@@ -602,8 +602,8 @@ def drift(ctx: click.Context, fmt: str, ignore_file: str | None, no_unmanaged: b
 
 @cli.command("schema")
 def schema_command() -> None:
-    """Print the spec's JSON Schema (for editors and linters)."""
-    click.echo(json.dumps(spec_json_schema(), indent=2))
+    """Print the spec's JSON Schema for editors (docs/perso-spec.schema.json; see docs/spec.md)."""
+    click.echo(json.dumps(editor_schema(), indent=2))
 
 
 # Commands defined in their own modules; imported last because they build on the helpers above.
