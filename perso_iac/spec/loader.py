@@ -76,4 +76,5 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
 
     return Spec(path=spec_path, stack=data["stack"], resources=resources, region=data.get("region"),
                 backend=backend or None, outputs=outputs, digest=digest(resources, outputs),
-                moves=moves)
+                moves=moves,
+                sensitive=variables_mod.sensitive_values(declared))

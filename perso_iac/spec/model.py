@@ -89,3 +89,5 @@ class Spec:
     outputs: Mapping[str, OutputSpec] = field(default_factory=dict)
     digest: str = ""                            # sha256 of the resolved spec (variables applied)
     moves: tuple[Move, ...] = ()                # `moved:` (old address -> new address)
+    # values of the variables marked `sensitive: true`, by name: redacted from saved plans
+    sensitive: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)

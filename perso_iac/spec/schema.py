@@ -36,6 +36,7 @@ _VARIABLE = obj({
     "type": {"enum": ["string", "integer", "number", "boolean"]},
     "default": {"type": ["string", "number", "boolean"]},
     "description": STR,
+    "sensitive": {"type": "boolean", "description": "Redacted in saved plans (see docs/spec.md)."},
 })
 
 
