@@ -311,14 +311,15 @@ class Progress:
 
 
 def confirm(console: Console, what: str) -> bool:
-    """Terraform's rule: only "yes" confirms, typed or piped (`yes | perso apply`); anything else,
-    or no input at all, cancels."""
+    """Terraform's rule: only "yes" confirms, typed or piped (`echo yes | perso apply`); any other
+    answer cancels. No answer at all (a CI job without input) is an error, so it cannot pass unseen."""
     console.print(f"\n[bold]Do you want to {what}?[/bold] Only 'yes' will be accepted.")
     try:
         answer = click.prompt("  Enter a value", default="", show_default=False)
-    except click.Abort:  # end of input: nothing piped in
-        console.print("No answer (end of input); pass --auto-approve to apply without one.")
-        return False
+    except click.Abort:  # end of input: nothing typed or piped in
+        raise PersoError(f"{what} needs confirmation, but the input ended without an answer; nothing was changed",
+                         hint="answer 'yes' (typed, or piped: `echo yes | perso apply`), "
+                              "or pass --auto-approve") from None
     return answer.strip() == "yes"
 
 

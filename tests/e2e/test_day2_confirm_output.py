@@ -9,7 +9,13 @@ import pytest
 from e2e_spec import SPEC
 
 
-@pytest.mark.parametrize(("answer", "applied"), [("yes\n", True), ("y\n", False), ("no\n", False), ("", False)])
+def test_no_answer_at_all_is_an_error_naming_the_ways_to_confirm(stack):
+    result = stack.perso("apply", input="")
+    assert result.exit_code == 1 and "--auto-approve" in result.output and "echo yes" in result.output
+    assert not stack.state_path.exists()
+
+
+@pytest.mark.parametrize(("answer", "applied"), [("yes\n", True), ("y\n", False), ("no\n", False)])
 def test_only_yes_on_stdin_confirms(stack, answer, applied):
     result = stack.perso("apply", input=answer)
     assert result.exit_code == 0, result.output
