@@ -112,6 +112,7 @@ DESCRIPTIONS: dict[str, str] = {
     "outputs": "Values other tools read with `perso output` (e.g. a campaign's ARN for an application).",
     "outputs.*.value": "A reference such as ${campaign.GROUP.KEY.arn}, a literal, or both in a string.",
     "outputs.*.description": "What the output is, for its readers.",
+    "terraform.*": "A Terraform state in S3: bucket, key, region.",
     "moved.*.from": "The old address (e.g. campaign.retail.home).",
     "moved.*.to": "The new address (e.g. campaign.retail.for-you).",
     "description": "What this is for.",

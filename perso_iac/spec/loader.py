@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import SpecError, SpecValidationError
+from . import terraform
 from . import variables as variables_mod
 from .flatten import Flattener, build_outputs, check_cycles, digest
 from .model import Spec
@@ -45,6 +46,7 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
     def add(p: Sequence[str | int], message: str, hint: str | None = None) -> None:
         problems.add(p, message, hint)
 
+    problems.poisoned |= terraform.resolve_remote_outputs(doc, add)  # ${tf.NAME.outputs.KEY}
     extra: list = []
     declared = variables_mod.declare(doc, add)
     variables_mod.assign(doc, declared, dict(variables or {}), var_files, add, extra,

@@ -67,6 +67,13 @@ def _spec_schema() -> dict[str, Any]:
             **{a.section: keyed(_entry(a)) for a in top_level() if a.section},
             "outputs": {"type": "object", "propertyNames": {"pattern": VAR_NAME_PATTERN},
                         "additionalProperties": obj({"value": {}, "description": STR}, ("value",))},
+            "terraform": keyed(obj({
+                "bucket": {**STR, "description": "The S3 bucket of the Terraform state."},
+                "key": {**STR, "description": "The state object's key, e.g. network/terraform.tfstate."},
+                "region": {**STR, "description": "The bucket's region."},
+                "endpoint_url": {**STR, "description": "An S3-compatible endpoint (tests); default: AWS."},
+            }, ("bucket", "key")), description="Terraform states whose outputs the spec reads as "
+               "${tf.NAME.outputs.KEY} (read only, like terraform_remote_state)."),
             "moved": {"type": "array", "description": _MOVED_HELP, "items": obj({
                 "from": {"type": "string", "description": "The old address (e.g. campaign.retail.home)."},
                 "to": {"type": "string", "description": "The new address (e.g. campaign.retail.for-you)."},
