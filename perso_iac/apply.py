@@ -352,6 +352,7 @@ class Applier:
                 address=change.address, type=change.type, name=change.name, arn=arn, params=params,
                 tags=tags, outputs={k: v for k, v in outputs.items() if v is not None and k != "arn"},
                 depends_on=list(change.depends_on), triggers=triggers, status=status, held=dict(held or {}),
+                spec_name=change.spec_name,
             ))
         self._saver.save()
 

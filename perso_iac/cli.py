@@ -35,8 +35,9 @@ from .errors import ApplyError, PersoError, SpecValidationError, StateError
 from .metrics import read_reports, serving_changes
 from .metrics import render_markdown as render_metrics_markdown
 from .metrics import render_text as render_metrics_text
+from .moves import moved_copy
 from .observe import observe
-from .plan import Plan
+from .plan import Plan, PlanOptions
 from .planfile import (
     Origin,
     build_document,
@@ -65,9 +66,9 @@ from .report import (
     validate_markdown,
     validate_report,
 )
+from .spec.editor import editor_schema
 from .spec.loader import load_spec
 from .spec.model import Spec
-from .spec.schema import spec_json_schema
 from .state.backend import StateBackend, ci_run_url, locked
 from .state.factory import make_backend, save_errored_state
 from .wait import Waiter
@@ -129,6 +130,23 @@ _COMMON = [
     click.option("--prices", type=click.Path(dir_okay=False), default=None,
                  help="Price catalogue overriding the built-in one (JSON/YAML; wins over the spec's cost.prices_file)."),
 ]
+
+
+_PLANNING = [
+    click.option("--replace", "replace", multiple=True, metavar="ADDRESS",
+                 help="Replace ADDRESS although unchanged: recreate it, re-run an import, retrain a solution "
+                      "version (repeatable; what depends on it follows as for any replacement)."),
+    click.option("--target", "targets", multiple=True, metavar="ADDRESS",
+                 help="Plan only ADDRESS and what it depends on (repeatable); other changes stay pending."),
+    click.option("--refresh/--no-refresh", "refresh", default=True,
+                 help="--no-refresh: plan from the state alone, without reading AWS."),
+]
+
+
+def planning_options(func: Callable) -> Callable:
+    for option in reversed(_PLANNING):
+        func = option(func)
+    return func
 
 
 def common_options(func: Callable) -> Callable:
@@ -366,11 +384,16 @@ class Progress:
 
 
 def confirm(console: Console, what: str) -> bool:
-    if not sys.stdin.isatty():
-        raise PersoError(f"{what} needs confirmation but the input is not a terminal",
-                         hint="review the plan above and pass --auto-approve")
+    """Terraform's rule: only "yes" confirms, typed or piped (`echo yes | perso apply`); any other
+    answer cancels. No answer at all (a CI job without input) is an error, so it cannot pass unseen."""
     console.print(f"\n[bold]Do you want to {what}?[/bold] Only 'yes' will be accepted.")
-    return click.prompt("  Enter a value", default="", show_default=False).strip() == "yes"
+    try:
+        answer = click.prompt("  Enter a value", default="", show_default=False)
+    except click.Abort:  # end of input: nothing typed or piped in
+        raise PersoError(f"{what} needs confirmation, but the input ended without an answer; nothing was changed",
+                         hint="answer 'yes' (typed, or piped: `echo yes | perso apply`), "
+                              "or pass --auto-approve") from None
+    return answer.strip() == "yes"
 
 
 FORMATS = ["text", "json", "markdown"]
@@ -389,7 +412,8 @@ def emit(opts: Options, fmt: str, *, text: Callable[[], str], document: Callable
     opts.emitted = True
 
 
-def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "text") -> None:
+def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "text",
+              options: PlanOptions | None = None) -> None:
     log = console_for(opts, stderr=fmt != "text")
     if fmt != "text" and not auto_approve:
         raise PersoError(f"--format {fmt} cannot ask for confirmation",
@@ -398,7 +422,7 @@ def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "t
     ws = workspace(opts, spec)
     verb = "destroy" if destroy else "apply"
     with locked(ws.backend, verb, timeout=opts.lock_timeout) as lock:
-        refreshed = refresh_and_plan(ws, destroy=destroy)
+        refreshed = refresh_and_plan(ws, destroy=destroy, options=options)
         plan: Plan = refreshed.plan
         log.print(render_plan(redact_plan(plan, spec.sensitive)))
         conflict = conflicts_error(plan)
@@ -494,8 +518,9 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
         if not state.serial:
             state.stack = spec.stack
         moved += state_moved(saved, state)
-        if not moved:
-            observed = observe(ws.client, spec.resources, state, ws.adapters, parallelism=ws.parallelism)
+        if not moved and saved.plan.options.refresh:  # a --no-refresh plan never read AWS
+            observed = observe(ws.client, spec.resources, moved_copy(state, saved.plan), ws.adapters,
+                               parallelism=ws.parallelism)
             moved += live_moved(saved, observed)
         if moved:
             raise stale_error(plan_file, moved, saved)
@@ -544,6 +569,7 @@ def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
 
 @cli.command()
 @common_options
+@planning_options
 @click.option("--destroy", is_flag=True, help="Plan the destruction of everything in the state.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--lock/--no-lock", "take_lock", default=False, help="Hold the state lock while planning.")
@@ -555,13 +581,14 @@ def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
 @click.pass_context
 @handle_errors
 def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: bool, out_file: str | None,
-         fmt: str, **given: Any) -> None:
+         fmt: str, replace: tuple[str, ...], targets: tuple[str, ...], refresh: bool, **given: Any) -> None:
     """Show what apply would change: create, update in place, replace, destroy."""
     opts = merged_options(ctx, given)
     spec = load(opts)
     ws = workspace(opts, spec)
     with locked(ws.backend, "plan", enabled=take_lock, timeout=opts.lock_timeout):
-        refreshed = refresh_and_plan(ws, destroy=destroy)
+        refreshed = refresh_and_plan(ws, destroy=destroy,
+                                     options=PlanOptions(replace=replace, targets=targets, refresh=refresh))
     # What is shown never holds a sensitive variable's value; the saved plan seals them itself.
     result, backend = refreshed.plan, ws.backend.describe()
     shown = redact_plan(result, spec.sensitive)
@@ -596,22 +623,28 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
 @cli.command()
 @click.argument("plan_file", required=False, type=click.Path())
 @common_options
+@planning_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @click.option("--promote", multiple=True, metavar="ADDRESS",
               help="Move this campaign to the version its promotion gate held back (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", help=_FORMAT_HELP)
 @click.pass_context
 @handle_errors
-def apply(ctx: click.Context, plan_file: str | None, auto_approve: bool, fmt: str, **given: Any) -> None:
+def apply(ctx: click.Context, plan_file: str | None, auto_approve: bool, fmt: str, replace: tuple[str, ...],
+          targets: tuple[str, ...], refresh: bool, **given: Any) -> None:
     """Make AWS match the spec, waiting for each resource; state is saved after every step.
 
     With PLAN_FILE (from `perso plan --out`), apply exactly that plan without asking, or refuse
     it if the state, the spec or the live resources changed since it was made."""
     opts = merged_options(ctx, given)
+    options = PlanOptions(replace=replace, targets=targets, refresh=refresh)
     if plan_file:
+        if options != PlanOptions():
+            raise PersoError("--replace, --target and --no-refresh cannot be combined with a saved plan: it "
+                             "records the ones it was made with", hint=f"apply it as is (`perso apply {plan_file}`)")
         run_saved_apply(opts, plan_file, fmt)
     else:
-        run_apply(opts, destroy=False, auto_approve=auto_approve, fmt=fmt)
+        run_apply(opts, destroy=False, auto_approve=auto_approve, fmt=fmt, options=options)
 
 
 @cli.command()
@@ -681,12 +714,13 @@ def metrics_command(ctx: click.Context, fmt: str, **given: Any) -> None:
 
 @cli.command("schema")
 def schema_command() -> None:
-    """Print the spec's JSON Schema (for editors and linters)."""
-    click.echo(json.dumps(spec_json_schema(), indent=2))
+    """Print the spec's JSON Schema for editors (docs/perso-spec.schema.json; see docs/spec.md)."""
+    click.echo(json.dumps(editor_schema(), indent=2))
 
 
 # Commands defined in their own modules; imported last because they build on the helpers above.
 from .cli_import import import_command, output_command  # noqa: E402
+from .cli_show import graph_command, show_command  # noqa: E402
 from .cli_state import state_group  # noqa: E402
 from .cost.command import cost_command  # noqa: E402
 from .emulator.command import emulator_command  # noqa: E402
@@ -696,6 +730,8 @@ cli.add_command(output_command, "output")
 cli.add_command(emulator_command, "emulator")
 cli.add_command(state_group, "state")
 cli.add_command(cost_command, "cost")
+cli.add_command(show_command, "show")
+cli.add_command(graph_command, "graph")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from .diff import resolve
 from .engine import read_state
 from .errors import PersoError
 from .importer import discover_dataset_group, generate_spec, import_discovered, import_resource
+from .spec.locate import load_for_state
 from .spec.model import Ref, Spec
 from .state.backend import locked
 from .state.model import StateFile
@@ -30,6 +31,7 @@ from .cli import (  # isort: skip  (cli.py is the owner of the shared building b
     handle_errors,
     load,
     merged_options,
+    parse_vars,
     personalize_client,
     state_backend,
 )
@@ -132,7 +134,7 @@ def output_command(ctx: click.Context, name: str | None, fmt: str, **given: Any)
     """Print the spec's outputs (ARNs, tracking ids...) from the state, for applications,
     Lambdas or Terraform's `external` data source. With NAME, print just that value."""
     opts = merged_options(ctx, given)
-    spec = load(opts)
+    spec = load_for_state(opts.file, parse_vars(opts.vars), opts.var_files)  # no variables needed
     state = state_backend(opts, spec).read()
     values = output_values(spec, state)
     if name is not None:

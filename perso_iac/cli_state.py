@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from .errors import PersoError, StaleStateError, StateCorruptError, StateError, StateLockedError
+from .moves import keep_name_after_mv, rename
 from .spec.model import Spec
 from .spec.readfile import read_bounded
 from .state import checks
@@ -156,7 +157,10 @@ def rm_command(ctx: click.Context, addresses: tuple[str, ...], **given: Any) -> 
 @click.pass_context
 @handle_errors
 def mv_command(ctx: click.Context, old: str, new: str, **given: Any) -> None:
-    """Rename OLD to NEW in the state, e.g. after renaming a key in the spec (nothing changes in AWS)."""
+    """Rename OLD to NEW in the state, e.g. after renaming a key in the spec (nothing changes in AWS).
+
+    The resource keeps its AWS name; the message says what the next plan will do for it. `moved:`
+    in the spec does the same through a reviewed plan."""
     c = _context(ctx, given)
     old_type, new_type = old.split(".", 1)[0], new.split(".", 1)[0]
     if old_type != new_type or "." not in new:
@@ -168,19 +172,11 @@ def mv_command(ctx: click.Context, old: str, new: str, **given: Any) -> None:
         if new in state.resources:
             raise StateError(f"{new} is already in the state at {c.where}; nothing was moved",
                              hint=f"remove it first (`perso state rm {new}`) if it is stale")
-        state.forget(old)
-        resource.address = new
-        state.record(resource)
-        for other in state.resources.values():
-            other.depends_on = [new if d == old else d for d in other.depends_on]
-            other.triggers = {_rename_ref(k, old, new): v for k, v in other.triggers.items()}
+        del resource
+        rename(state, old, new)
+        note = keep_name_after_mv(state, new, c.spec.resources if c.spec and c.spec.stack == state.stack else None)
         c.backend.write(state)
-    click.echo(f"Moved {old} to {new} (serial {state.serial}).")
-
-
-def _rename_ref(text: str, old: str, new: str) -> str:
-    """`${old.attr}suffix` -> `${new.attr}suffix` in a trigger key."""
-    return text.replace("${" + old + ".", "${" + new + ".")
+    click.echo(f"Moved {old} to {new} (serial {state.serial}). {note}")
 
 
 @state_group.command("pull")

@@ -14,10 +14,10 @@ from typing import Any
 from .compare import differing_paths, same_value
 from .errors import PlanError
 from .graph import topological_order
-from .plan import Action, Change, Plan, Reason
+from .plan import Action, Change, Plan, PlanOptions, Reason
 from .resources.base import Observed, Phase, ResourceType
 from .spec.model import Ref, ResourceSpec
-from .state.model import ResourceStatus, StateFile
+from .state.model import ResourceState, ResourceStatus, StateFile
 
 Lookup = Callable[[Ref], Any]
 UNKNOWN = object()  # returned by a Lookup for a value known only after apply
@@ -48,11 +48,21 @@ def make_plan(
     spec_digest: str = "",
     destroy: bool = False,
     promote: frozenset[str] = frozenset(),
+    options: PlanOptions | None = None,
+    moved: Mapping[str, str] | None = None,
+    warnings: tuple[str, ...] = (),
 ) -> Plan:
     """Compute what apply must do to make AWS match `resources` (or, with destroy, remove all).
 
+    `options.replace` forces those addresses to be replaced (re-run, for an import or a training);
+    `options.targets` keeps only the changes of those addresses and of what they depend on.
+    `moved` (new address -> old) names the resources `state` holds under a new address since the
+    spec's `moved:` entries (engine.py makes the moves in a copy of the state before refreshing).
     `promote`: addresses whose held-back values (a promotion gate refused them) apply anyway."""
+    options = options or PlanOptions()
     desired_resources: Mapping[str, ResourceSpec] = {} if destroy else resources
+    _check_addresses(options, desired_resources, state, destroy)
+    requested = frozenset(options.replace)
     planned: dict[str, Change] = {}
     outputs: dict[str, Mapping[str, Any]] = {}
 
@@ -67,7 +77,9 @@ def make_plan(
         spec = desired_resources[address]
         adapter = adapters[spec.type]
         change = _plan_resource(spec, adapter, state, observed.get(address), planned, lookup,
-                                promote=address in promote)
+                                requested=address in requested, promote=address in promote)
+        if moved and address in moved:
+            change = replace(change, moved_from=moved[address])
         planned[address] = change
         obs = observed.get(address)
         if change.action not in (Action.CREATE, Action.REPLACE) and obs is not None:
@@ -91,15 +103,109 @@ def make_plan(
     _check_prevent_destroy(planned.values(), resources)
     changes = tuple(planned[a] for a in order) + tuple(
         c for a, c in planned.items() if a not in desired_resources)
-    warnings = tuple(f"{c.address}: {c.detail}; it moves when a newer version passes the gate, "
-                     f"or with `perso apply --promote {c.address}`" for c in changes if c.reason is Reason.HELD)
+    warnings = list(warnings) + [
+        f"{c.address}: {c.detail}; it moves when a newer version passes the gate, "
+        f"or with `perso apply --promote {c.address}`" for c in changes if c.reason is Reason.HELD]
+    if options.targets:
+        keep = targeted(options.targets, changes)
+        changes = tuple(c for c in changes if c.address in keep)
+        warnings.append(TARGET_WARNING)
+    if not options.refresh:
+        warnings.append(NO_REFRESH_WARNING)
     return Plan(changes=changes, stack=state.stack, lineage=state.lineage if state.serial else None,
-                serial=state.serial, spec_digest=spec_digest, destroy=destroy, warnings=warnings)
+                serial=state.serial, spec_digest=spec_digest, destroy=destroy, warnings=tuple(warnings),
+                options=options)
+
+
+TARGET_WARNING = (
+    "Resource targeting is in effect: this plan covers only the targeted resources and what they depend "
+    "on, so it may not show every change the spec needs, and other changes stay pending. Like Terraform's "
+    "-target, --target is for exceptional cases (recovering from a mistake, one urgent change), not routine use."
+)
+NO_REFRESH_WARNING = (
+    "Refresh skipped (--no-refresh): this plan is computed from the state alone, without reading AWS, "
+    "so changes made outside perso are not shown."
+)
+
+
+def targeted(targets: tuple[str, ...] | list[str], changes: tuple[Change, ...]) -> set[str]:
+    """The targets, everything they depend on, and what must be replaced along with them (AWS will
+    not delete a parent that still has children, so a targeted replacement takes its children)."""
+    by_address = {c.address: c for c in changes}
+    keep: set[str] = set()
+    todo = list(targets)
+    while todo:
+        address = todo.pop()
+        if address in keep:
+            continue
+        keep.add(address)
+        change = by_address.get(address)
+        if change is not None:
+            todo.extend(change.depends_on)
+    grew = True
+    while grew:
+        grew = False
+        for change in changes:
+            if change.address in keep:
+                continue
+            cascades = change.reason is Reason.DEPENDENCY_REPLACED and any(d in keep for d in change.depends_on)
+            orphaned = change.action is Action.DELETE and any(
+                d in keep and by_address[d].deletes for d in change.prior_depends_on if d in by_address)
+            if cascades or orphaned:
+                keep.add(change.address)
+                grew = True
+    return keep
+
+
+def _check_addresses(options: PlanOptions, resources: Mapping[str, ResourceSpec], state: StateFile,
+                     destroy: bool) -> None:
+    """An address --replace or --target names must exist: a typo would silently plan nothing."""
+    if destroy and options.replace:
+        raise PlanError("--replace cannot be combined with --destroy", hint="destroy deletes everything anyway")
+    known = set(resources) | set(state.resources)
+    for flag, addresses in (("--replace", options.replace), ("--target", options.targets)):
+        unknown = [a for a in addresses if a not in known]
+        if unknown:
+            close = sorted(k for k in known if any(k.endswith(u.split(".")[-1]) for u in unknown))[:5]
+            raise PlanError(
+                f"{flag} {', '.join(unknown)}: no such resource in the spec or the state",
+                hint=("did you mean " + ", ".join(close) + "? " if close else "")
+                + "addresses are TYPE.GROUP.KEY as `perso plan` shows them (e.g. solution_version.retail.for-you)",
+            )
+    missing = [a for a in options.replace if a not in resources]
+    if missing and not destroy:
+        raise PlanError(f"--replace {', '.join(missing)}: not in the spec, so it will be destroyed, not replaced",
+                        hint="drop --replace for it")
 
 
 def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, obs: Observed | None,
-                   planned: Mapping[str, Change], lookup: Lookup, *, promote: bool = False) -> Change:
+                   planned: Mapping[str, Change], lookup: Lookup, *, requested: bool = False,
+                   promote: bool = False) -> Change:
     prior = state.resources.get(spec.address)
+    derived = spec.name
+    if prior is not None and prior.spec_name and prior.spec_name == spec.name:
+        spec = _kept_name(spec, prior.name)  # moved: the resource keeps its AWS name
+    change = _plan_change(spec, adapter, state, obs, planned, lookup, prior, requested, promote)
+    if spec.name == derived:
+        return change
+    if change.action in (Action.CREATE, Action.REPLACE):  # a new resource takes the spec's name
+        after = dict(change.after or {})
+        if after.get("name") == spec.name:
+            after["name"] = derived
+        return replace(change, name=derived, after=after)
+    return replace(change, spec_name=derived)
+
+
+def _kept_name(spec: ResourceSpec, name: str) -> ResourceSpec:
+    params = dict(spec.params)
+    if params.get("name") == spec.name:
+        params["name"] = name
+    return replace(spec, name=name, params=params)
+
+
+def _plan_change(spec: ResourceSpec, adapter: ResourceType, state: StateFile, obs: Observed | None,
+                 planned: Mapping[str, Change], lookup: Lookup, prior: ResourceState | None,
+                 requested: bool, promote: bool = False) -> Change:
     desired = adapter.normalize(resolve(dict(spec.params), lookup))
     base = dict(address=spec.address, type=spec.type, name=spec.name, after=desired,
                 tags_after=dict(spec.tags) if adapter.taggable else {}, depends_on=spec.depends_on,
@@ -119,8 +225,8 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
     before = adapter.align_observed(obs.params, desired)
     adopt = prior is None or creating  # intents are harmless to adopt: they cannot be deleted
     base.update(arn=obs.arn, before=before, tags_before=dict(prior.tags) if prior and not creating else None)
-    # First, because only this reason cascades (a failed version of a replaced solution must take
-    # its campaign along, like a healthy one).
+    # The dependency cascade first, because only that reason cascades (a failed version of a
+    # replaced solution must take its campaign along, like a healthy one).
     # AWS will not delete a parent while this exists, so this goes too. Intents are transparent:
     # retraining on new data does not replace a campaign, but replacing its solution does.
     replaced_deps = [d for d in spec.depends_on if d in planned and planned[d].action is Action.REPLACE
@@ -128,6 +234,9 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
     if replaced_deps:
         return Change(action=Action.REPLACE, reason=Reason.DEPENDENCY_REPLACED,
                       detail=f"{', '.join(replaced_deps)} must be replaced first", **base)
+
+    if requested:  # --replace: for an intent, a re-run; what depends on it follows as usual
+        return Change(action=Action.REPLACE, reason=Reason.REQUESTED, detail="--replace", **base)
 
     if obs.phase is Phase.FAILED:
         return Change(action=Action.REPLACE, reason=Reason.FAILED_REMOTELY,

@@ -6,12 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .apply import Applier, ApplyEvent, StepResult
+from .apply import Applier, ApplyEvent, EventKind, StepResult
 from .cost import Catalogue, estimate_plan
 from .diff import make_plan
 from .errors import PlanError, StateError
-from .observe import observe
-from .plan import Plan
+from .moves import apply_moves, with_moves
+from .observe import from_state, observe
+from .plan import Plan, PlanOptions
 from .quotas import preflight
 from .resources.base import Observed, ResourceType
 from .resources.registry import REGISTRY
@@ -57,16 +58,23 @@ def read_state(backend: StateBackend, stack: str) -> StateFile:
     return state
 
 
-def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
-    """Read the state and the live resources, and diff them against the spec."""
+def refresh_and_plan(ws: Workspace, *, destroy: bool = False, options: PlanOptions | None = None) -> Refreshed:
+    """Read the state and the live resources (only the state with options.refresh off), and diff
+    them against the spec."""
+    options = options or PlanOptions()
     state = read_state(ws.backend, ws.spec.stack)
     check_client(state, ws.client, f"the state at {ws.backend.describe()}")
-    observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
-    plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy,
-                     promote=ws.promote)
+    # Plan against the state as the spec's `moved:` entries leave it; apply makes those moves.
+    seen, moved, warnings = with_moves(state, () if destroy else ws.spec.moves, ws.spec.resources)
+    if options.refresh:
+        observed = observe(ws.client, ws.spec.resources, seen, ws.adapters, parallelism=ws.parallelism)
+    else:
+        observed = from_state(seen)
+    plan = make_plan(ws.spec.resources, seen, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy,
+                     options=options, moved=moved, warnings=tuple(warnings), promote=ws.promote)
     if ws.check_quotas and not destroy:
-        warnings = preflight(ws.spec.resources, plan, ws.client, ws.service_quotas)
-        plan = replace(plan, warnings=plan.warnings + tuple(warnings))
+        plan = replace(plan, warnings=plan.warnings + tuple(preflight(ws.spec.resources, plan, ws.client,
+                                                                      ws.service_quotas)))
     if ws.prices is not None:
         plan = replace(plan, cost=estimate_plan(plan, observed, ws.prices))
     return Refreshed(plan=plan, state=state, observed=observed)
@@ -97,6 +105,11 @@ def apply_plan(
     error = conflicts_error(plan)
     if error is not None:
         raise error
+    made = apply_moves(state, plan)
+    if made:  # the state follows `moved:`; nothing changes in AWS
+        ws.backend.write(state)
+        for old, new in made:
+            on_event(ApplyEvent(new, EventKind.DONE, "move", f"moved from {old}; nothing changed in AWS"))
     applier = Applier(ws.client, ws.backend, state, ws.adapters, waiter=waiter,
                       parallelism=ws.parallelism, on_event=on_event)
     return applier.apply(plan)

@@ -18,7 +18,7 @@ from .diff import UNKNOWN, resolve
 from .graph import topological_order
 from .resources.base import Observed, ResourceType
 from .spec.model import Ref, ResourceSpec
-from .state.model import StateFile
+from .state.model import ResourceStatus, StateFile
 
 
 def observe(
@@ -64,6 +64,15 @@ def observe(
             for address, future in futures.items():
                 observed[address] = future.result()
     return observed
+
+def from_state(state: StateFile) -> dict[str, Observed | None]:
+    """What `--no-refresh` plans against: each resource as the state last recorded it, unread."""
+    return {
+        address: Observed(arn=res.arn, params=dict(res.params), outputs=dict(res.outputs, arn=res.arn),
+                          status="ACTIVE" if res.status == ResourceStatus.READY else "CREATE PENDING")
+        for address, res in state.resources.items() if res.arn
+    }
+
 
 def _waves(resources: Mapping[str, ResourceSpec]) -> list[list[str]]:
     """Group addresses so that every one comes after the wave holding its dependencies."""

@@ -54,6 +54,7 @@ class Reason(Enum):
     # and an UPDATE that promotes it anyway because the user asked (--promote).
     HELD = "noop_because_held_by_gate"
     PROMOTED = "update_because_promotion_requested"
+    REQUESTED = "replace_by_request"                # `--replace ADDRESS` (Terraform's -replace)
 
 
 # Reasons that give a NOOP change work to do at apply time.
@@ -90,6 +91,8 @@ class Change:
     triggers: tuple[Ref, ...] = ()
     is_intent: bool = False     # the type's delete only forgets (import jobs, training runs)
     detail: str = ""            # e.g. the failureReason behind a replacement
+    moved_from: str = ""        # `moved:` the state's address for it before this plan
+    spec_name: str = ""         # the name the spec derives, when `name` is an AWS name kept through a move
 
     # The cases below are reasons, not flags: these only name them.
     @property
@@ -115,6 +118,11 @@ class Change:
     @property
     def actionable(self) -> bool:
         """Whether apply has anything to do for it (a NOOP may still need waiting for or recording)."""
+        return self.action is not Action.NOOP or self.reason in _NOOP_WORK or bool(self.moved_from)
+
+    @property
+    def actionable_beyond_move(self) -> bool:
+        """Whether apply has more to do for it than re-keying the state."""
         return self.action is not Action.NOOP or self.reason in _NOOP_WORK
 
     @property
@@ -131,6 +139,24 @@ class Change:
 
 
 @dataclass(frozen=True)
+class PlanOptions:
+    """How a plan was asked for (Terraform's -replace, -target, -refresh=false); a saved plan keeps them."""
+
+    replace: tuple[str, ...] = ()     # addresses to recreate, re-run or retrain although unchanged
+    targets: tuple[str, ...] = ()     # plan only these and what they depend on (empty: everything)
+    refresh: bool = True              # False: the live resources are taken from the state, unread
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"replace": list(self.replace), "targets": list(self.targets), "refresh": self.refresh}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> PlanOptions:
+        data = data or {}
+        return cls(replace=tuple(data.get("replace") or ()), targets=tuple(data.get("targets") or ()),
+                   refresh=bool(data.get("refresh", True)))
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...]
     stack: str
@@ -140,6 +166,7 @@ class Plan:
     destroy: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
     cost: Any = None            # a cost.CostEstimate, added by the engine when prices are known
+    options: PlanOptions = field(default_factory=PlanOptions)
 
     def by_address(self) -> dict[str, Change]:
         return {c.address: c for c in self.changes}
@@ -153,11 +180,27 @@ class Plan:
         return [c for c in self.changes if c.conflict]
 
     def has_changes(self) -> bool:
-        return any(c.action is not Action.NOOP for c in self.changes)
+        return any(c.action is not Action.NOOP or c.moved_from for c in self.changes)
 
     def summary(self) -> dict[str, int]:
-        counts = {"create": 0, "update": 0, "replace": 0, "delete": 0}
+        """Counts by action; an import or a training run again is a "run", not a replacement
+        (nothing is deleted in AWS: a new job runs and the old record is forgotten)."""
+        counts = {"create": 0, "update": 0, "replace": 0, "delete": 0, "run": 0, "move": 0}
         for change in self.changes:
-            if change.action is not Action.NOOP:
+            if change.moved_from:
+                counts["move"] += 1
+            if change.action is Action.REPLACE and change.is_intent:
+                counts["run"] += 1
+            elif change.action is not Action.NOOP:
                 counts[change.action.value] += 1
         return counts
+
+    def summary_text(self) -> str:
+        """`1 to create, 0 to update, 0 to replace, 0 to destroy, 2 to run again`: Terraform's four
+        counts, then runs, adoptions and moves when there are any."""
+        s = self.summary()
+        adopt = sum(1 for c in self.changes if c.adopt and c.action is Action.NOOP)
+        extra = [f"{s['run']} to run again" if s["run"] else "", f"{adopt} to adopt" if adopt else "",
+                 f"{s['move']} moved" if s["move"] else ""]
+        return ", ".join([f"{s['create']} to create", f"{s['update']} to update", f"{s['replace']} to replace",
+                          f"{s['delete']} to destroy", *[e for e in extra if e]])

@@ -38,7 +38,7 @@ from . import __version__
 from .artifacts import is_s3, read_text, write_text
 from .aws import AwsSettings
 from .errors import PersoError, SpecError, StaleStateError
-from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, Reason, legacy_reason
+from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, PlanOptions, Reason, legacy_reason
 from .resources.base import Observed
 from .spec.flatten import digest as spec_digest
 from .spec.model import Lifecycle, OutputSpec, Ref, ResourceSpec, Spec
@@ -129,7 +129,8 @@ def encode_change(change: Change) -> dict[str, Any]:
         "depends_on": list(change.depends_on), "prior_depends_on": list(change.prior_depends_on),
         "triggers": [encode_value(t) for t in change.triggers],
         "is_intent": change.is_intent, "pending": change.pending, "adopt": change.adopt,
-        "gone": change.gone, "detail": change.detail,
+        "gone": change.gone, "detail": change.detail, "moved_from": change.moved_from,
+        "spec_name": change.spec_name,
     }
 
 
@@ -146,6 +147,7 @@ def decode_change(data: Mapping[str, Any]) -> Change:
         changed_paths=tuple(data.get("changed_paths", ())), replace_paths=tuple(data.get("replace_paths", ())),
         depends_on=tuple(data.get("depends_on", ())), prior_depends_on=tuple(data.get("prior_depends_on", ())),
         triggers=triggers, is_intent=bool(data.get("is_intent", False)), detail=str(data.get("detail", "")),
+        moved_from=str(data.get("moved_from") or ""), spec_name=str(data.get("spec_name") or ""),
     )
 
 
@@ -239,6 +241,7 @@ def build_document(
         "spec_digest": plan.spec_digest,
         "observed_digest": snapshot_digest(snap),
         "destroy": plan.destroy,
+        "options": plan.options.to_dict(),
         "origin": {
             "spec_file": origin.spec_file, "variables": dict(origin.variables),
             "var_files": list(origin.var_files), "state": origin.state,
@@ -483,6 +486,7 @@ def read_plan_file(path: str | Path, environ: Mapping[str, str] | None = None, *
             changes=tuple(decode_change(c) for c in doc["planned_changes"]), stack=str(doc["stack"]),
             lineage=doc.get("lineage"), serial=int(doc["serial"]), spec_digest=str(doc.get("spec_digest", "")),
             destroy=bool(doc.get("destroy", False)), warnings=tuple(doc.get("warnings") or ()),
+            options=PlanOptions.from_dict(doc.get("options")),
         )
         resources = {r["address"]: decode_resource(r) for r in doc.get("resources", [])}
         outputs = {o["name"]: OutputSpec(name=o["name"], value=decode_value(o.get("value")),
@@ -588,6 +592,10 @@ def stale_error(path: str | Path, reasons: list[str], saved: SavedPlan) -> Stale
         command.append(f"--state {origin.state}")
     if saved.plan.destroy:
         command.append("--destroy")
+    command += [f"--replace {a}" for a in saved.plan.options.replace]
+    command += [f"--target {a}" for a in saved.plan.options.targets]
+    if not saved.plan.options.refresh:
+        command.append("--no-refresh")
     command.append(f"--out {path}")
     bullet = "\n  - "
     return StaleStateError(

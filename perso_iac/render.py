@@ -35,6 +35,7 @@ _REASONS = {
                            "adopt it with `{detail}` (or give this one another name)",
     Reason.REMOVED_FROM_SPEC: "it is no longer in the spec",
     Reason.DESTROY: "destroy was requested",
+    Reason.REQUESTED: "replacement requested with --replace",
 }
 
 _INTENT_VERB = {Action.CREATE: "will run", Action.REPLACE: "will run again", Action.DELETE: "will be forgotten (jobs cannot be deleted)"}
@@ -80,10 +81,16 @@ def describe_change(change: Change) -> str:
 
 
 def render_change(change: Change) -> list[str]:
+    if change.moved_from and change.action is Action.NOOP and not change.actionable_beyond_move:
+        kept = f" (keeps its AWS name {change.name!r})" if change.spec_name else ""
+        return [f"  [bold]# {escape(change.moved_from)} has moved to {escape(change.address)}{escape(kept)}[/bold]",
+                f"    {escape(change.address)}"]
     style = _STYLE[change.action]
     symbol = change.action.symbol if change.action is not Action.NOOP else "~"
     lines = [f"  [bold]# {escape(describe_change(change))}[/bold]",
              f"[{style}]{symbol:>3} {escape(change.address)}[/{style}]"]
+    if change.moved_from:
+        lines.insert(1, f"  [bold]# (moved from {escape(change.moved_from)})[/bold]")
     if change.action is Action.CREATE or (change.action is Action.REPLACE and change.reason is not Reason.CANNOT_UPDATE):
         for key, value in (change.after or {}).items():
             lines.append(f"      [green]+[/green] {escape(key)} = {escape(format_value(value))}")
@@ -106,11 +113,11 @@ def render_change(change: Change) -> list[str]:
 
 def render_plan(plan: Plan) -> str:
     """The plan as Terraform users read it: symbols, field-level before/after, reasons, summary."""
-    shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt]
+    shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt or c.moved_from]
+    warnings = [f"[yellow]Warning:[/yellow] {escape(w)}" for w in plan.warnings]
     if not shown:
-        return "\n".join(["[green]No changes.[/green] The live resources match the spec.",
-                          *(f"[yellow]warning:[/yellow] {escape(w)}" for w in plan.warnings)])
-    lines = ["perso will perform the following actions:", ""]
+        return "\n".join([*warnings, "[green]No changes.[/green] The live resources match the spec."])
+    lines = [*warnings, *([""] if warnings else []), "perso will perform the following actions:", ""]
     impacts = change_impacts(plan)
     for change in shown:
         block = render_change(change)
@@ -129,7 +136,6 @@ def render_plan(plan: Plan) -> str:
         lines.append("[bold]Cost notes:[/bold]")
         lines.extend(f"  - {escape(n)}" for n in notes)
     lines.extend(cost_section(plan))
-    lines.extend(f"[yellow]warning:[/yellow] {escape(w)}" for w in plan.warnings)
     return "\n".join(lines)
 
 
@@ -153,10 +159,7 @@ def cost_section(plan: Plan) -> list[str]:
 
 
 def summary_line(plan: Plan) -> str:
-    s = plan.summary()
-    adopt = sum(1 for c in plan.changes if c.adopt and c.action is Action.NOOP)
-    return (f"[bold]Plan:[/bold] {s['create']} to create, {s['update']} to update, "
-            f"{s['replace']} to replace, {s['delete']} to destroy{f', {adopt} to adopt' if adopt else ''}.")
+    return f"[bold]Plan:[/bold] {plan.summary_text()}."
 
 
 def cost_notes(plan: Plan) -> list[str]:

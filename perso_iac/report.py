@@ -191,6 +191,7 @@ def resource_change(change: Change) -> dict[str, Any]:
         "intent": change.is_intent,
         "pending": change.pending,
         "adopt": change.adopt,
+        "previous_address": change.moved_from or None,   # Terraform's name for a moved resource's old address
     }
 
 
@@ -288,16 +289,13 @@ def plan_markdown(plan: Plan, *, backend: str = "", title: str = "perso plan", l
                   limit: int = MARKDOWN_LIMIT) -> str:
     """The plan for a PR comment: summary, destructive changes, table, collapsed details."""
     doc = _Doc(limit)
-    shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt]
+    shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt or c.moved_from]
     doc.add(COMMENT_MARKER.format(kind="plan", stack=plan.stack) + "\n")
     doc.add(f"### {title} · `{plan.stack}`{' (destroy)' if plan.destroy else ''}\n\n")
-    s = plan_summary(plan)
     if not plan_has_changes(plan):
         doc.add("**No changes.** The live resources match the spec.\n\n")
     else:
-        adopt = f", {s['adopt']} to adopt" if s["adopt"] else ""
-        doc.add(f"**Plan:** {s['create']} to create, {s['update']} to update, {s['replace']} to replace, "
-                f"{s['delete']} to destroy{adopt}.\n\n")
+        doc.add(f"**Plan:** {plan.summary_text()}.\n\n")
     destructive = [c for c in plan.changes if c.destructive]
     if destructive:
         impacts = change_impacts(plan)

@@ -14,10 +14,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..errors import SpecError, SpecValidationError
+from . import terraform
 from . import variables as variables_mod
 from .experiments import check_experiments, experiments_output
 from .flatten import Flattener, build_outputs, check_cycles, digest
 from .model import Spec
+from .moved import build_moves
 from .readfile import SPEC_MAX_BYTES, read_bounded
 from .validate import Problems, check_semantics, check_structure
 from .yamlsrc import parse_yaml
@@ -45,6 +47,7 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
     def add(p: Sequence[str | int], message: str, hint: str | None = None) -> None:
         problems.add(p, message, hint)
 
+    problems.poisoned |= terraform.resolve_remote_outputs(doc, add)  # ${tf.NAME.outputs.KEY}
     extra: list = []
     declared = variables_mod.declare(doc, add)
     variables_mod.assign(doc, declared, dict(variables or {}), var_files, add, extra,
@@ -62,6 +65,7 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
 
     resources = Flattener(doc, data, checked).run()
     check_cycles(resources, problems)
+    moves = build_moves(doc, data, resources, problems)
     if problems.items:
         raise SpecValidationError(problems.result())
     outputs = {**build_outputs(doc, data), **experiments_output(doc, data)}
@@ -77,5 +81,6 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
     prices_file = (data.get("cost") or {}).get("prices_file")
     return Spec(path=spec_path, stack=data["stack"], resources=resources, region=data.get("region"),
                 backend=backend or None, outputs=outputs, digest=digest(resources, outputs),
+                moves=moves,
                 sensitive=variables_mod.sensitive_values(declared),
                 prices_file=str((base_dir / prices_file).resolve()) if prices_file else None)

@@ -71,6 +71,15 @@ class OutputSpec:
 
 
 @dataclass(frozen=True)
+class Move:
+    """A `moved:` entry: the resource at `old` (in the state) is now `new` in the spec."""
+
+    old: str
+    new: str
+    source: SourceLocation | None = None
+
+
+@dataclass(frozen=True)
 class Spec:
     path: Path
     stack: str                                  # names the state
@@ -80,5 +89,6 @@ class Spec:
     outputs: Mapping[str, OutputSpec] = field(default_factory=dict)
     digest: str = ""                            # sha256 of the resolved spec (variables applied)
     prices_file: str | None = None              # `cost: {prices_file}`, resolved against the spec's directory
+    moves: tuple[Move, ...] = ()                # `moved:` (old address -> new address)
     # values of the variables marked `sensitive: true`, by name: redacted from saved plans
     sensitive: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)

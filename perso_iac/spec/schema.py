@@ -41,6 +41,10 @@ _VARIABLE = obj({
 })
 
 
+_MOVED_HELP = ("Addresses renamed in the spec: the state follows, nothing changes in AWS and the resource "
+               "keeps its AWS name (Terraform's moved blocks).")
+
+
 def _spec_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -68,6 +72,17 @@ def _spec_schema() -> dict[str, Any]:
                             "additionalProperties": EXPERIMENT},
             "outputs": {"type": "object", "propertyNames": {"pattern": VAR_NAME_PATTERN},
                         "additionalProperties": obj({"value": {}, "description": STR}, ("value",))},
+            "terraform": keyed(obj({
+                "bucket": {**STR, "description": "The S3 bucket of the Terraform state."},
+                "key": {**STR, "description": "The state object's key, e.g. network/terraform.tfstate."},
+                "region": {**STR, "description": "The bucket's region."},
+                "endpoint_url": {**STR, "description": "An S3-compatible endpoint (tests); default: AWS."},
+            }, ("bucket", "key")), description="Terraform states whose outputs the spec reads as "
+               "${tf.NAME.outputs.KEY} (read only, like terraform_remote_state)."),
+            "moved": {"type": "array", "description": _MOVED_HELP, "items": obj({
+                "from": {"type": "string", "description": "The old address (e.g. campaign.retail.home)."},
+                "to": {"type": "string", "description": "The new address (e.g. campaign.retail.for-you)."},
+            }, ("from", "to"))},
         }, ("version", "stack")),
     }
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, SpecError
+from . import terraform
 from .readfile import SPEC_MAX_BYTES, read_bounded
 from .yamlsrc import MAX_INT_DIGITS, Document, parse_yaml
 
@@ -160,8 +161,11 @@ def assign(doc: Document, declared: dict[str, Variable], cli: Mapping[str, str],
             extra.append(vdoc.problem((), "a variables file must be a mapping of NAME: VALUE",
                                       "e.g. env: prod"))
             continue
-        for name, value in vdoc.data.items():
+        tf = terraform.is_output_json(vdoc.data)  # `terraform output -json`: values unwrapped
+        for name, value in (terraform.output_values(vdoc.data) if tf else vdoc.data).items():
             var = declared.get(name)
+            if var is None and tf:
+                continue  # a Terraform output no variable of this spec reads
             if var is None:
                 guess = did_you_mean(name, names)
                 extra.append(vdoc.problem((name,), f"no variable '{name}' is declared in the spec",
@@ -171,7 +175,11 @@ def assign(doc: Document, declared: dict[str, Variable], cli: Mapping[str, str],
             try:
                 var.value = coerce(value, var.type)
             except CoercionError as exc:
-                extra.append(vdoc.problem((name,), f"variable '{name}': {exc}", f"give a {var.type}"))
+                at = (name, "value") if tf else (name,)
+                extra.append(vdoc.problem(at, f"variable '{name}': {exc}", f"give a {var.type}"))
+                continue
+            if tf and name in terraform.sensitive_outputs(vdoc.data):
+                var.sensitive = True
 
     for name, text in cli.items():
         var = declared.get(name)

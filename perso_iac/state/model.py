@@ -39,6 +39,9 @@ class ResourceState:
     # Values of params that apply held back (a promotion gate refused a candidate): the path, the
     # value not applied, and why. The next plan does not try again until the desired value changes.
     held: dict[str, Any] = field(default_factory=dict)
+    # After a `moved:` to a key from which the spec derives another name: that name. The AWS name
+    # (`name`) is kept while the spec asks for this one; empty when they are the same.
+    spec_name: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -95,7 +95,7 @@ def test_huge_integer_from_the_command_line_is_a_coercion_error():
 def test_nul_byte_in_spec_file_is_located(example):
     spec = example / "perso.yaml"
     spec.write_text(spec.read_text().replace("stack: movielens", "stack: movie\x00lens"))
-    with pytest.raises(SpecError, match=r"perso\.yaml:8:13: spec file contains a NUL character"):
+    with pytest.raises(SpecError, match=r"perso\.yaml:9:13: spec file contains a NUL character"):
         load_spec(spec, environ={})
 
 

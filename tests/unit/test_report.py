@@ -78,7 +78,8 @@ def test_plan_json_is_terraform_shaped_and_valid(validator):
     assert replace["action_reason"] == "replace_because_cannot_update" and replace["destructive"]
     assert by["filter.ml.old"]["change"]["after"] is None
     assert by["filter.ml.old"]["action_reason"] == "delete_because_no_resource_config"
-    assert doc["summary"] == {"create": 1, "update": 1, "replace": 1, "delete": 1, "adopt": 0, "no_op": 1}
+    assert doc["summary"] == {"create": 1, "update": 1, "replace": 1, "delete": 1, "run": 0, "move": 0, "adopt": 0,
+                              "no_op": 1}
     assert doc["has_changes"] is True and doc["destructive"] == ["solution.ml.up", "filter.ml.old"]
     assert doc["cost_notes"] and "campaign.ml.main" in doc["cost_notes"][0]
     assert doc["state"] == {"backend": "s3://b/k", "lineage": "lin", "serial": 3}
