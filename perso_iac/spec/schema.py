@@ -65,11 +65,13 @@ def _spec_schema() -> dict[str, Any]:
             }, description="Where the state lives: exactly one of `local` and `s3`.",
                 minProperties=1, maxProperties=1),
             "defaults": obj({"tags": TAGS}),
-            "cost": obj({"prices_file": STR}, description="Cost estimates: `prices_file` overrides the built-in price "
+            "cost": obj({"prices_file": {**STR, "description": "A JSON or YAML price catalogue, relative to the spec."}},
+                        description="Cost estimates: `prices_file` overrides the built-in price "
                         "catalogue (JSON or YAML, relative to the spec; see perso_iac/cost/prices.json)."),
             **{a.section: keyed(_entry(a)) for a in top_level() if a.section},
             "experiments": {"type": "object", "propertyNames": {"pattern": KEY_PATTERN},
-                            "additionalProperties": EXPERIMENT},
+                            "additionalProperties": EXPERIMENT,
+                            "description": "A/B experiments between two endpoints (docs/promotion.md)."},
             "outputs": {"type": "object", "propertyNames": {"pattern": VAR_NAME_PATTERN},
                         "additionalProperties": obj({"value": {}, "description": STR}, ("value",))},
             "terraform": keyed(obj({
