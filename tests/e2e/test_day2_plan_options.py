@@ -159,6 +159,9 @@ def test_no_refresh_plans_from_the_state_and_says_so(shop):
     client = boto3.client("personalize", endpoint_url=shop.endpoint, region_name="us-east-1")
     home = arns(shop)["campaign.shop.home"]
     client.update_campaign(campaignArn=home, minProvisionedTPS=5)  # drift perso's state does not know of
+    for _ in range(20):  # AWS shows the new TPS only once the update is ACTIVE (each describe advances it here)
+        if client.describe_campaign(campaignArn=home)["campaign"]["minProvisionedTPS"] == 5:
+            break
 
     refreshed = shop.perso("plan", "--detailed-exitcode")
     assert refreshed.exit_code == 2 and "campaign.shop.home" in refreshed.output

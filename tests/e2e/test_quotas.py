@@ -57,7 +57,7 @@ def test_from_80_percent_of_a_quota_the_plan_warns(stack):
     assert any("dataset group 'e2e': 4 campaigns is 80% of the quota 'Active campaigns per dataset group'"
                in w and "of 5 (from Service Quotas)" in w for w in warnings), warnings
     text = stack.perso("plan").output
-    assert "warning: quota: dataset group 'e2e': 4 campaigns is 80%" in " ".join(text.split())
+    assert "Warning: quota: dataset group 'e2e': 4 campaigns is 80%" in " ".join(text.split())
 
 
 def test_provisioned_tps_over_the_per_campaign_quota_fails(stack):
