@@ -88,10 +88,9 @@ class Observed:
 
 @dataclass(frozen=True)
 class Held:
-    """What an update keeps back: the paths with the values to keep applying, the values refused,
-    and a message saying why (a promotion gate's verdict)."""
+    """What an update keeps back: the values refused (apply sends what AWS has instead) and a
+    message saying why (a promotion gate's verdict)."""
 
-    keep: Mapping[str, Any]        # path -> the value to send instead (what AWS has now)
     refused: Mapping[str, Any]     # path -> the desired value not applied
     reason: str
 

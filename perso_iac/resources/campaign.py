@@ -203,7 +203,7 @@ class CampaignType(ResourceType):
         verdict = evaluate(gate, _metrics(client, candidate) or {}, served)
         if verdict.passed:
             return None
-        return Held(keep={"solutionVersionArn": serving}, refused={"solutionVersionArn": candidate},
+        return Held(refused={"solutionVersionArn": candidate},
                     reason=f"{verdict.summary()}; kept {serving}, held back {candidate}")
 
 
