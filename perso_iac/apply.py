@@ -289,6 +289,10 @@ class Applier:
             # Created by an earlier, interrupted apply: adopt it. Not found by name means the old
             # one is still being deleted (DELETE IN_PROGRESS): wait it out and create again.
             arn = self._call(adapter.find, self.client, change.name, params)
+            with self._state_lock:  # another address's resource (e.g. one being deleted) is never adopted
+                if arn is not None and any(r.arn == arn for a, r in self.state.resources.items()
+                                           if a != change.address):
+                    arn = None
             if arn is not None:
                 self.on_event(ApplyEvent(change.address, EventKind.PROGRESS, "create", f"adopting existing {arn}"))
             else:
