@@ -154,6 +154,7 @@ def targeted(targets: tuple[str, ...] | list[str], changes: tuple[Change, ...]) 
         change = by_address.get(address)
         if change is not None:
             todo.extend(change.depends_on)
+    moving: set[str] = set()  # what moves to a create-before-destroy replacement, and what follows it
     grew = True
     while grew:
         grew = False
@@ -161,9 +162,15 @@ def targeted(targets: tuple[str, ...] | list[str], changes: tuple[Change, ...]) 
             if change.address in keep:
                 continue
             cascades = change.reason is Reason.DEPENDENCY_REPLACED and any(d in keep for d in change.depends_on)
+            # what uses a create-before-destroy replacement moves to it before the old one can go
+            moves = change.action is not Action.NOOP and any(
+                d in keep and (by_address[d].create_before_destroy or d in moving)
+                for d in change.depends_on if d in by_address)
+            if moves:
+                moving.add(change.address)
             orphaned = change.action is Action.DELETE and any(
                 d in keep and by_address[d].deletes for d in change.prior_depends_on if d in by_address)
-            if cascades or orphaned:
+            if cascades or orphaned or moves:
                 keep.add(change.address)
                 grew = True
     return keep
