@@ -515,6 +515,7 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
     ws = workspace(opts, spec)
     with locked(ws.backend, "apply", timeout=opts.lock_timeout) as lock:
         state = ws.backend.read()
+        state.unseal(spec.sensitive)  # sensitive values again, before the live resources are compared
         if not state.serial:
             state.stack = spec.stack
         moved += state_moved(saved, state)

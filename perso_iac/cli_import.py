@@ -68,7 +68,7 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
         client = personalize_client(opts, spec)
         backend = state_backend(opts, spec)
         with locked(backend, "import", timeout=opts.lock_timeout):
-            state = read_state(backend, spec.stack)
+            state = read_state(backend, spec.stack, spec.sensitive)
             if address in state.resources:
                 raise PersoError(f"{address} is already in the state ({state.resources[address].arn})",
                                  hint=f"`perso state rm {address}` first to import another resource there")
@@ -95,7 +95,7 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
         discovered = discover_dataset_group(client, group_name)
     backend = state_backend(opts, spec)
     with locked(backend, "import", timeout=opts.lock_timeout):
-        state = read_state(backend, spec.stack)
+        state = read_state(backend, spec.stack, spec.sensitive)
         imported, skipped = import_discovered(client, state, discovered, spec.resources)
         if imported:
             backend.write(state)

@@ -45,9 +45,11 @@ class Refreshed:
     observed: Mapping[str, Observed | None]
 
 
-def read_state(backend: StateBackend, stack: str) -> StateFile:
-    """The stack's state from its backend (a new one if none); refuses another stack's state."""
+def read_state(backend: StateBackend, stack: str, sensitive: Mapping[str, str] | None = None) -> StateFile:
+    """The stack's state from its backend (a new one if none); refuses another stack's state.
+    `sensitive` (the spec's sensitive values) restores what the file keeps only as hashes."""
     state = backend.read()
+    state.unseal(sensitive or {})
     if not state.serial:
         state.stack = stack
     elif state.stack != stack:
@@ -62,7 +64,7 @@ def refresh_and_plan(ws: Workspace, *, destroy: bool = False, options: PlanOptio
     """Read the state and the live resources (only the state with options.refresh off), and diff
     them against the spec."""
     options = options or PlanOptions()
-    state = read_state(ws.backend, ws.spec.stack)
+    state = read_state(ws.backend, ws.spec.stack, ws.spec.sensitive)
     check_client(state, ws.client, f"the state at {ws.backend.describe()}")
     # Plan against the state as the spec's `moved:` entries leave it; apply makes those moves.
     seen, moved, warnings = with_moves(state, () if destroy else ws.spec.moves, ws.spec.resources)
@@ -105,6 +107,7 @@ def apply_plan(
     error = conflicts_error(plan)
     if error is not None:
         raise error
+    state.unseal(ws.spec.sensitive)  # what apply writes keeps no sensitive value in clear
     made = apply_moves(state, plan)
     if made:  # the state follows `moved:`; nothing changes in AWS
         ws.backend.write(state)

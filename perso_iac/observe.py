@@ -24,6 +24,7 @@ from .graph import topological_order
 from .resources.base import Observed, Phase, ResourceType
 from .spec.model import Ref, ResourceSpec
 from .state.model import ResourceStatus, StateFile
+from .state.sensitive import hide_previous
 
 
 def observe(
@@ -61,7 +62,7 @@ def observe(
 
         unknown = {a: r for a, r in resources.items() if a not in known}
         if not unknown:
-            return observed
+            return hide_previous(observed, state)
 
         def lookup(ref: Ref) -> Any:
             obs = observed.get(ref.address)
@@ -90,7 +91,8 @@ def observe(
             futures = {a: pool.submit(find, unknown[a]) for a in wave}
             for address, future in futures.items():
                 observed[address] = future.result()
-    return observed
+    # A sensitive variable that changed: its old value, where AWS still has it, is not shown.
+    return hide_previous(observed, state)
 
 
 def tags_ignored(ignore_changes: tuple[str, ...]) -> bool:

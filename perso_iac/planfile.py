@@ -215,12 +215,13 @@ class SavedPlan:
     perso_version: str
     created: str = ""
     document: Mapping[str, Any] = field(default_factory=dict)
+    sensitive: Mapping[str, str] = field(default_factory=dict, repr=False)  # given again (PERSO_VAR_NAME)
 
     def spec(self) -> Spec:
         """The resolved spec the plan was made from (enough to observe and apply)."""
         return Spec(path=Path(self.origin.spec_file), stack=self.plan.stack, resources=dict(self.resources),
                     region=self.origin.region, backend=self.origin.backend, outputs=dict(self.outputs),
-                    digest=self.plan.spec_digest)
+                    digest=self.plan.spec_digest, sensitive=dict(self.sensitive))
 
 
 def build_document(
@@ -308,7 +309,8 @@ def redact_plan(plan: Plan, values: Mapping[str, str]) -> Plan:
     return dataclasses.replace(plan, changes=changes)
 
 
-def _unredact(doc: dict[str, Any], source: Path, environ: Mapping[str, str]) -> dict[str, Any]:
+def _unredact(doc: dict[str, Any], source: Path,
+              environ: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
     """The document with its sensitive values given again (PERSO_VAR_NAME) and checked against their seals."""
     sealed = doc.get("sensitive") or {}
     if not isinstance(sealed, Mapping):
@@ -327,7 +329,7 @@ def _unredact(doc: dict[str, Any], source: Path, environ: Mapping[str, str]) -> 
         values[name] = environ[key]
     pairs = sorted(((_marker(k), v) for k, v in values.items()), key=lambda p: -len(p[0]))
     body = {k: v for k, v in doc.items() if k not in ("sensitive", "checksum")}
-    return _replace_strings(body, pairs)
+    return _replace_strings(body, pairs), values
 
 
 def write_plan_file(path: str | Path, document: Mapping[str, Any],
@@ -479,7 +481,8 @@ def read_plan_file(path: str | Path, environ: Mapping[str, str] | None = None, *
     if claimed != sha256(body):
         raise PlanFileError(f"the plan file {source} was modified or damaged after it was written "
                             "(checksum mismatch); nothing was applied", hint=replan)
-    redacted, doc = doc, _unredact(doc, source, os.environ if environ is None else environ)
+    redacted = doc
+    doc, sensitive = _unredact(doc, source, os.environ if environ is None else environ)
     try:
         origin_doc = doc["origin"]
         origin = Origin(
@@ -510,7 +513,7 @@ def read_plan_file(path: str | Path, environ: Mapping[str, str] | None = None, *
     return SavedPlan(plan=plan, resources=resources, outputs=outputs, origin=origin, observed=observed,
                      observed_digest=str(doc.get("observed_digest", "")),
                      perso_version=str(doc.get("perso_version", "")), created=str(doc.get("created", "")),
-                     document=redacted)
+                     document=redacted, sensitive=sensitive)
 
 
 # -- staleness -----------------------------------------------------------------------------------

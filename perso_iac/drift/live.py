@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -18,11 +19,12 @@ from ..diff import make_plan
 from ..errors import PlanError, StateError
 from ..observe import observe
 from ..plan import Plan
+from ..planfile import redact_plan, redact_sensitive
 from ..resources.base import Phase, ResourceType
 from ..resources.registry import REGISTRY, children_of
 from .compare import compute_drift
 from .ignore import IgnoreList
-from .model import DriftReport, UnmanagedResource
+from .model import AttributeDrift, DriftReport, UnmanagedResource
 
 
 def _unmanaged_children(type_name: str, adapters: Mapping[str, ResourceType]) -> list[ResourceType]:
@@ -83,6 +85,7 @@ def detect_drift(ws: Any, *, ignore: IgnoreList | None = None, unmanaged: bool =
         )
     if not state.serial:
         state.stack = ws.spec.stack
+    state.unseal(ws.spec.sensitive)
     warnings: list[str] = []
     observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
     plan: Plan | None
@@ -103,7 +106,21 @@ def detect_drift(ws: Any, *, ignore: IgnoreList | None = None, unmanaged: bool =
             members.extend(listed)
             warnings.extend(list_warnings)
     # The tags were read by the same refresh as the plan's (observe), so drift and plan agree.
-    return compute_drift(state, observed, ws.adapters, plan=plan, members=members, ignore=ignore,
+    report = compute_drift(state, observed, ws.adapters, plan=plan, members=members, ignore=ignore,
                          lifecycle_ignore={a: r.lifecycle.ignore_changes for a, r in ws.spec.resources.items()},
                          spec_addresses=set(ws.spec.resources), backend=ws.backend.describe(),
                          warnings=sorted(warnings))
+    return _redacted(report, ws.spec.sensitive)
+
+
+def _redacted(report: DriftReport, values: Mapping[str, str]) -> DriftReport:
+    """The report to show: sensitive values replaced by `(sensitive:NAME)`, like a plan's."""
+    if not values:
+        return report
+    drifted = tuple(replace(d, attributes=tuple(
+        AttributeDrift(a.path, redact_sensitive(a.before, values), redact_sensitive(a.after, values))
+        for a in d.attributes)) for d in report.drifted)
+    plan = redact_plan(report.plan, values) if report.plan else None
+    shown = plan.by_address() if plan else {}
+    pending = tuple(replace(p, change=shown.get(p.change.address, p.change)) for p in report.pending)
+    return replace(report, drifted=drifted, pending=pending, plan=plan)

@@ -4,11 +4,13 @@ the truth is always what a refresh reads from AWS."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from ..errors import StateCorruptError
+from . import sensitive as sealing
 
 STATE_FORMAT_VERSION = 1
 
@@ -63,6 +65,14 @@ class StateFile:
     resources: dict[str, ResourceState] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     perso_version: str = ""
+    # Sensitive variables (state/sensitive.py): their values, known to this run (never written),
+    # and the salted hashes the file keeps in their place.
+    sensitive: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    seals: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def unseal(self, values: Mapping[str, str]) -> None:
+        """Give back the values of the sensitive variables that did not change (see state/sensitive.py)."""
+        sealing.unseal(self, values)
 
     def record(self, resource: ResourceState) -> None:
         self.resources[resource.address] = resource
@@ -71,7 +81,7 @@ class StateFile:
         self.resources.pop(address, None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "version": self.version,
             "perso_version": self.perso_version,
             "stack": self.stack,
@@ -80,6 +90,10 @@ class StateFile:
             "resources": [r.to_dict() for r in sorted(self.resources.values(), key=lambda r: r.address)],
             "outputs": self.outputs,
         }
+        if self.sensitive or self.seals:
+            data = sealing.seal_document(data, self.sensitive, self.seals)
+            self.seals = dict(data.get("sensitive") or {})  # the next write keeps the same salts
+        return data
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "state") -> StateFile:
@@ -125,6 +139,7 @@ class StateFile:
                 resources=resources,
                 outputs=dict(outputs),
                 perso_version=str(data.get("perso_version", "")),
+                seals=sealing.check_seals(data.get("sensitive")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             problem = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
