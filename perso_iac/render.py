@@ -36,6 +36,7 @@ _REASONS = {
     Reason.REMOVED_FROM_SPEC: "it is no longer in the spec",
     Reason.DESTROY: "destroy was requested",
     Reason.REQUESTED: "replacement requested with --replace",
+    Reason.DEPOSED: "the old one of a create-before-destroy replacement, once the new one is ready",
 }
 
 _INTENT_VERB = {Action.CREATE: "will run", Action.REPLACE: "will run again", Action.DELETE: "will be forgotten (jobs cannot be deleted)"}
@@ -74,6 +75,8 @@ def describe_change(change: Change) -> str:
     else:
         verb = _VERB[change.action]
     reason = _REASONS.get(change.reason, "")
+    if change.create_before_destroy and not change.is_intent:  # issue 13: say the order, and why
+        verb = f"will be replaced, creating the new one ({change.name}) before deleting the old one ({change.cbd_why})"
     if reason:
         reason = reason.format(paths=", ".join(change.replace_paths) or "a field", detail=change.detail)
         return f"{change.address} {verb}: {reason}"
@@ -86,7 +89,7 @@ def render_change(change: Change) -> list[str]:
         return [f"  [bold]# {escape(change.moved_from)} has moved to {escape(change.address)}{escape(kept)}[/bold]",
                 f"    {escape(change.address)}"]
     style = _STYLE[change.action]
-    symbol = change.action.symbol if change.action is not Action.NOOP else "~"
+    symbol = change.symbol if change.action is not Action.NOOP else "~"
     lines = [f"  [bold]# {escape(describe_change(change))}[/bold]",
              f"[{style}]{symbol:>3} {escape(change.address)}[/{style}]"]
     if change.moved_from:

@@ -175,7 +175,7 @@ def resource_change(change: Change) -> dict[str, Any]:
         "name": change.name,
         "arn": change.arn,
         "change": {
-            "actions": change.action.terraform_actions,
+            "actions": change.terraform_actions,
             "before": _known(before),
             "after": _known(after_full),
             "after_unknown": _unknown(after_full) if after_full is not None else {},
@@ -191,7 +191,8 @@ def resource_change(change: Change) -> dict[str, Any]:
         "intent": change.is_intent,
         "pending": change.pending,
         "adopt": change.adopt,
-        "previous_address": change.moved_from or None,   # Terraform's name for a moved resource's old address
+        "previous_address": change.moved_from or None,
+        "create_before_destroy": change.create_before_destroy and not change.is_intent,   # Terraform's name for a moved resource's old address
     }
 
 
@@ -223,7 +224,7 @@ def _plain(markup: str) -> str:
     return Text.from_markup(markup, emoji=False).plain
 
 
-_DIFF_MARK = {"+": "+", "-": "-", "~": "!", "-/+": "!"}
+_DIFF_MARK = {"+": "+", "-": "-", "~": "!", "-/+": "!", "+/-": "!"}
 
 
 def change_diff_lines(change: Change) -> list[str]:
@@ -325,7 +326,7 @@ def plan_markdown(plan: Plan, *, backend: str = "", title: str = "perso plan", l
         if doc.fits(header, reserve):
             doc.add(header)
             for change in shown:
-                symbol = change.action.symbol.strip() or "~"
+                symbol = change.symbol.strip() or "~"
                 why = describe_change(change).removeprefix(change.address).lstrip(": ") or change.reason.value
                 row = (f"| `{symbol}` | `{change.address}` | {_action_label(change)} | {_cell(why)} |\n")
                 if not doc.fits(row, reserve + 200):
@@ -516,7 +517,7 @@ def drift_text(report: DriftReport) -> str:
     if spec_pending:
         lines.append("[bold]Changes pending in the spec[/bold] (`perso apply` would make them):")
         for p in spec_pending:
-            lines.append(f"  {escape(p.change.action.symbol.strip() or '~')} {escape(describe_change(p.change))}")
+            lines.append(f"  {escape(p.change.symbol.strip() or '~')} {escape(describe_change(p.change))}")
         lines.append("")
     if report.ignored:
         lines.append(f"[dim]{len(report.ignored)} finding(s) ignored by the ignore file.[/dim]")
@@ -565,7 +566,7 @@ def drift_markdown(report: DriftReport, *, link: str | None = None, limit: int =
             [f"| `{u.address}` | {u.type} | `{u.arn}` |\n" for u in report.unmanaged],
             "| Would-be address | Type | ARN |\n|---|---|---|\n")
     section("Pending in the spec",
-            [f"| `{p.change.action.symbol.strip() or '~'}` | `{p.change.address}` | "
+            [f"| `{p.change.symbol.strip() or '~'}` | `{p.change.address}` | "
              f"{_cell(describe_change(p.change).removeprefix(p.change.address).lstrip(': '))} |\n"
              for p in report.spec_pending],
             "| | Resource | Change |\n|---|---|---|\n")
