@@ -290,6 +290,10 @@ class Applier:
             # Created by an earlier, interrupted apply: adopt it. Not found by name means the old
             # one is still being deleted (DELETE IN_PROGRESS): wait it out and create again.
             arn = self._call(adapter.find, self.client, change.name, params)
+            with self._state_lock:  # another address's resource (e.g. one being deleted) is never adopted
+                if arn is not None and any(r.arn == arn for a, r in self.state.resources.items()
+                                           if a != change.address):
+                    arn = None
             if arn is not None:
                 self.on_event(ApplyEvent(change.address, EventKind.PROGRESS, "create", f"adopting existing {arn}"))
             else:
@@ -409,6 +413,9 @@ def step_graph(changes: Mapping[str, Change]) -> dict[Step, set[Step]]:
 
     Acyclic by construction (for any plan the differ makes):
     - an `apply` waits for its own `delete` (replace) and for the `apply` of what it references;
+    - a create-before-destroy replacement turns the first rule round: its `delete` (of the old one)
+      waits for its own `apply` and for the `apply` of everything that depends on it (moved to the
+      new one), and the same holds for the `<address>~deposed` entry a killed apply left;
     - a `delete` that only forgets a record (an intent such as an import job or a trained version,
       which AWS cannot delete on its own, or something already gone) waits for nothing: it touches
       nothing in AWS, so nothing has to be released first;

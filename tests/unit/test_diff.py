@@ -407,3 +407,10 @@ def test_diff_suggests_create_before_destroy_where_a_replacement_takes_a_campaig
                     STACK_STATE, ALL_LIVE)
     assert any("solution.ml.up is deleted before its replacement is ready, taking campaign.ml.main down" in w
                and "create_before_destroy: true" in w for w in plan.warnings)
+
+
+def test_targeting_a_create_before_destroy_solution_takes_the_campaign_that_moves_to_it():
+    state = StateFile(stack="test", serial=3, resources={r.address: r for r in STACK_STATE})
+    plan = make_plan(specs_by([GROUP, IMPORT_SPEC, relife(SOLUTION, CBD, solutionConfig=HPO), VERSION, CAMPAIGN]),
+                     state, ALL_LIVE, REGISTRY, options=PlanOptions(targets=("solution.ml.up",)))
+    assert {"solution.ml.up", "solution_version.ml.up", "campaign.ml.main"} <= set(plan.by_address())
