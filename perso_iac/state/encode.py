@@ -18,6 +18,7 @@ import re
 from dataclasses import fields
 from typing import Any
 
+from . import sensitive as sealing
 from .model import ENCODED, ResourceState, StateFile
 
 _FIELDS = tuple(f.name for f in fields(ResourceState))
@@ -29,10 +30,12 @@ def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def encode_resource(resource: ResourceState) -> bytes:
+def encode_resource(resource: ResourceState, redact: list[tuple[str, str]] | None = None) -> bytes:
     data = {name: getattr(resource, name) for name in _FIELDS}
     if not resource.held:
         del data["held"]  # state files of stacks without gates stay as they were
+    if redact:
+        data = sealing.redact_resource(data, redact)  # sensitive values never stored in clear
     return _compact(data).encode()
 
 
@@ -42,22 +45,31 @@ class Encoder:
     def __init__(self) -> None:
         self.encoded = 0  # resources encoded (not reused) by this encoder: what the reuse saves
 
-    def resource(self, resource: ResourceState) -> bytes:
-        data = resource.__dict__.get(ENCODED)
-        if data is None:
-            data = encode_resource(resource)
-            resource.__dict__[ENCODED] = data  # dropped by the next assignment to the resource
-            self.encoded += 1
+    def resource(self, resource: ResourceState, redact: list[tuple[str, str]] | None = None) -> bytes:
+        key = tuple(redact or ())
+        cached = resource.__dict__.get(ENCODED)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        data = encode_resource(resource, redact)
+        resource.__dict__[ENCODED] = (key, data)  # dropped by the next assignment to the resource
+        self.encoded += 1
         return data
 
     def encode(self, state: StateFile, serial: int) -> bytes:
-        """The stored form of `state` with `serial`."""
+        """The stored form of `state` with `serial` (sensitive values sealed: state/sensitive.py)."""
         head = _compact({"version": state.version, "perso_version": state.perso_version, "stack": state.stack,
                          "lineage": state.lineage, "serial": serial})
         resources = state.resources
-        body = b",\n".join([self.resource(resources[a]) for a in sorted(resources)])
+        redact = sealing.redaction(state.sensitive)
+        body = b",\n".join([self.resource(resources[a], redact) for a in sorted(resources)])
+        outputs = _compact(sealing.redact_value(state.outputs, redact) if redact else state.outputs).encode()
+        tail = b""
+        if state.sensitive or state.seals:
+            sealed = sealing.new_seals(state.sensitive, state.seals, (body + outputs).decode())
+            state.seals = sealed  # the next write keeps the same salts
+            tail = b',"sensitive":' + _compact(sealed).encode() if sealed else b""
         return b"".join((head[:-1].encode(), b',"resources":[\n', body, b"\n" if resources else b"",
-                         b'],"outputs":', _compact(state.outputs).encode(), b"}\n"))
+                         b'],"outputs":', outputs, tail, b"}\n"))
 
 
 def header(prefix: bytes) -> tuple[str, int] | None:

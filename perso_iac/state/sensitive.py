@@ -65,22 +65,32 @@ def _pairs(mapping: Mapping[str, str]) -> list[tuple[str, str]]:
     return sorted(((old, new) for old, new in mapping.items() if old), key=lambda p: -len(p[0]))
 
 
-def seal_document(doc: dict[str, Any], values: Mapping[str, str], seals: Mapping[str, Any]) -> dict[str, Any]:
-    """A state document (StateFile.to_dict) with sensitive values replaced by markers, and their seals."""
-    pairs = _pairs({v: marker(n) for n, v in values.items() if v})
-    out = dict(doc)
-    out["resources"] = [{k: _rewrite(v, pairs) if k in _FIELDS else v for k, v in r.items()}
-                        for r in doc["resources"]]
-    out["outputs"] = _rewrite(doc.get("outputs") or {}, pairs)
-    text = repr(out)
+def redaction(values: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(value, marker) pairs to rewrite a document with, longest value first."""
+    return _pairs({v: marker(n) for n, v in values.items() if v})
+
+
+def redact_resource(data: Mapping[str, Any], pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """One resource's stored fields with the sensitive values replaced (identities untouched)."""
+    return {k: _rewrite(v, pairs) if k in _FIELDS else v for k, v in data.items()}
+
+
+def redact_value(value: Any, pairs: list[tuple[str, str]]) -> Any:
+    return _rewrite(value, pairs)
+
+
+def new_seals(values: Mapping[str, str], seals: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """The `sensitive` block to store: a seal per known value (the same salt while the value holds),
+    seals of values no longer known kept as they are, and each changed value's previous seal while
+    `text` (the stored document) still shows `(sensitive:NAME:previous)`."""
     sealed: dict[str, Any] = {}
     for name in sorted(set(values) | set(seals)):
         old = seals.get(name) if isinstance(seals.get(name), Mapping) else None
         if name in values:
-            current = ({"salt": old["salt"], "sha256": old["sha256"]} if old and matches(old, values[name])
-                       else seal(values[name]))
-            previous = (old.get("previous") if old and matches(old, values[name]) else
-                        {"salt": old["salt"], "sha256": old.get("sha256")} if old else None)
+            same = bool(old) and matches(old, values[name])
+            current = {"salt": old["salt"], "sha256": old["sha256"]} if old and same else seal(values[name])
+            previous = (old.get("previous") if same else
+                        {"salt": old["salt"], "sha256": old.get("sha256")}) if old else None
         elif old:
             current, previous = {"salt": old["salt"], "sha256": old.get("sha256")}, old.get("previous")
         else:
@@ -88,6 +98,16 @@ def seal_document(doc: dict[str, Any], values: Mapping[str, str], seals: Mapping
         if previous and previous_marker(name) in text:
             current["previous"] = previous  # still shown by resources apply has not rewritten yet
         sealed[name] = current
+    return sealed
+
+
+def seal_document(doc: dict[str, Any], values: Mapping[str, str], seals: Mapping[str, Any]) -> dict[str, Any]:
+    """A state document (StateFile.to_dict) with sensitive values replaced by markers, and their seals."""
+    pairs = redaction(values)
+    out = dict(doc)
+    out["resources"] = [redact_resource(r, pairs) for r in doc["resources"]]
+    out["outputs"] = _rewrite(doc.get("outputs") or {}, pairs)
+    sealed = new_seals(values, seals, repr(out))
     if sealed:
         out["sensitive"] = sealed
     return out
