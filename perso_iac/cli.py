@@ -1,7 +1,8 @@
 """The `perso` command. The only module that prints and picks exit codes.
 
-Exit codes: 0 success; 1 error; 2 changes present (`plan --detailed-exitcode`) or drift or
-pending changes found (`drift`). See docs/ci.md.
+Exit codes: 0 success; 2 changes present (`plan --detailed-exitcode`) or drift or pending
+changes found (`drift`), and nothing else ever exits 2; 1 every error, click's usage errors
+(a bad flag, a bad value, a missing argument) included; 130 interrupted. See docs/ci.md.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from .report import (
     drift_markdown,
     drift_report,
     drift_text,
+    error_document,
+    error_info,
     plan_has_changes,
     plan_markdown,
     plan_report,
@@ -75,6 +78,7 @@ class Options:
     debug: bool = False
     lock_timeout: float = 0.0
     cleanups: list[Callable[[], None]] = field(default_factory=list)
+    emitted: bool = False  # the command's document is on stdout: an error adds no second one
 
 
 class Duration(click.ParamType):
@@ -131,46 +135,80 @@ def console_for(opts: Options, stderr: bool = False) -> Console:
 
 
 def handle_errors(func: Callable) -> Callable:
-    """Turn perso's errors into a message, a hint and exit code 1; never a traceback."""
+    """Turn perso's errors into a message, a hint and exit code 1 (130 when interrupted); never a
+    traceback. With `--format json`, the error is also a JSON document on stdout."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
         opts: Options = ctx.find_object(Options) or Options()
         err = console_for(opts, stderr=True)
+
+        def fail(exc: BaseException, exit_code: int = 1, **info: Any) -> None:
+            if kwargs.get("fmt") == "json" and not opts.emitted:
+                click.echo(to_json(error_document(ctx.command_path.partition(" ")[2] or None,
+                                                  error_info(exc, **info), exit_code)))
+            ctx.exit(exit_code)
+
         try:
             return func(*args, **kwargs)
         except SpecValidationError as exc:
             for problem in exc.problems:
                 err.print(f"[red]error[/red] {escape(str(problem))}")
             err.print(f"[red]Error:[/red] {escape(exc.message)}")
-            ctx.exit(1)
-        except ApplyError as exc:
-            err.print(f"[red]Error:[/red] {escape(exc.message)}")
-            if exc.hint:
-                err.print(f"[dim]hint: {escape(exc.hint)}[/dim]")
-            ctx.exit(1)
+            fail(exc)
         except PersoError as exc:
             err.print(f"[red]Error:[/red] {escape(exc.message)}")
             if exc.hint:
                 err.print(f"[dim]hint: {escape(exc.hint)}[/dim]")
-            ctx.exit(1)
+            fail(exc)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:
-            err.print("[red]Interrupted.[/red] State was saved after every completed step; run the command again.")
-            ctx.exit(130)
+        except KeyboardInterrupt as exc:
+            message = "Interrupted. State was saved after every completed step; run the command again."
+            err.print(f"[red]Interrupted.[/red] {message.removeprefix('Interrupted. ')}")
+            fail(exc, 130, code="interrupted", message=message)
         except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
             if opts.debug:
                 raise
             err.print(f"[red]Internal error:[/red] {escape(type(exc).__name__)}: {escape(str(exc))}")
-            err.print("[dim]hint: run again with --debug for a traceback, and report it[/dim]")
-            ctx.exit(1)
+            hint = "run again with --debug for a traceback, and report it"
+            err.print(f"[dim]hint: {hint}[/dim]")
+            fail(exc, message=f"Internal error: {type(exc).__name__}: {exc}", hint=hint)
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _wants_json(args: list[str]) -> bool:
+    """Whether the command line asks for `--format json` (read before click could parse it)."""
+    return any(a == "--format=json" or (a == "--format" and b == "json") for a, b in zip(args, [*args[1:], ""], strict=True))
+
+
+class PersoGroup(click.Group):
+    """click's group, with exit code 1 for usage errors (click's default, 2, means "changes" here)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:
+            exc.show()
+            if _wants_json(argv):
+                command = next((a for a in argv if a in self.commands), None)
+                file = exc.filename if isinstance(exc, click.FileError) else None
+                info = error_info(exc, code="usage_error", message=exc.format_message(), file=file)
+                click.echo(to_json(error_document(command, info)))
+            sys.exit(1)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=PersoGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @common_options
 @click.version_option(__version__, prog_name="perso")
 @click.pass_context
@@ -314,6 +352,7 @@ def emit(opts: Options, fmt: str, *, text: Callable[[], str], document: Callable
         click.echo(markdown())
     else:
         console_for(opts).print(text())
+    opts.emitted = True
 
 
 def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "text") -> None:
@@ -491,10 +530,13 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
                                   report=plan_report(result, backend=backend),
                                   created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         save_plan_file(out_file, document)
+    if conflict is not None:
+        # Refused: stdout stays empty (docs/ci.md); the plan goes to stderr to explain the error.
+        if fmt == "text":
+            console_for(opts, stderr=True).print(render_plan(result))
+        raise conflict
     emit(opts, fmt, text=lambda: render_plan(result), document=lambda: plan_report(result, backend=backend),
          markdown=lambda: plan_markdown(result, backend=backend, link=ci_run_url()))
-    if conflict is not None:
-        raise conflict
     if out_file:
         console_for(opts, stderr=fmt != "text").print(
             f"\nSaved the plan to {escape(out_file)}; apply exactly it with: perso apply {escape(out_file)}")

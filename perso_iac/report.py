@@ -15,6 +15,7 @@ changes called out, details collapsed, and never longer than MARKDOWN_LIMIT char
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,22 @@ from rich.text import Text
 
 from . import __version__
 from .drift import DRIFT_FORMAT_VERSION, DriftReport, ResourceDrift
+from .errors import (
+    ApplyError,
+    AwsError,
+    PersoError,
+    PlanError,
+    SpecError,
+    SpecValidationError,
+    StaleStateError,
+    StateConflictError,
+    StateCorruptError,
+    StateError,
+    StateLockedError,
+    WaitTimeoutError,
+)
 from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan
+from .planfile import PlanFileError
 from .render import cost_notes, describe_change, format_value, render_change
 from .spec.model import Ref
 
@@ -98,6 +114,54 @@ def _with_tags(params: Mapping[str, Any] | None, tags: Mapping[str, str] | None)
     if tags is not None:
         out["tags"] = dict(tags)
     return out
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+ERROR_CODES: tuple[tuple[type[BaseException], str], ...] = (
+    (SpecValidationError, "spec_invalid"), (SpecError, "spec_error"),
+    (StateLockedError, "state_locked"), (StateConflictError, "state_conflict"), (StaleStateError, "stale_state"),
+    (StateCorruptError, "state_corrupt"), (StateError, "state_error"), (AwsError, "aws_error"),
+    (PlanError, "plan_error"), (WaitTimeoutError, "wait_timeout"), (ApplyError, "apply_failed"),
+    (PlanFileError, "plan_file_error"), (PersoError, "error"),
+)
+_FILE = re.compile(r"\b(?:spec|variables|schema|plan|ignore|state) file (?P<file>\S+) ")
+_LOCATION = re.compile(r"^(?P<file>[^:\s][^:]*):(?P<line>\d+)(?::(?P<col>\d+))?:")
+
+
+def error_code(exc: BaseException) -> str:
+    """A stable, machine-readable name for the kind of error (the JSON error's `code`)."""
+    for cls, code in ERROR_CODES:
+        if isinstance(exc, cls):
+            return code
+    return "internal_error"
+
+
+def error_info(exc: BaseException, *, code: str | None = None, message: str | None = None,
+               hint: str | None = None, file: str | None = None) -> dict[str, Any]:
+    """The JSON error object: code, message, hint, and the file/line (or resource) where known."""
+    info: dict[str, Any] = {"code": code or error_code(exc), "message": message or getattr(exc, "message", None) or str(exc),
+                            "hint": hint or getattr(exc, "hint", None), "file": None, "line": None, "col": None}
+    if isinstance(exc, SpecValidationError) and exc.problems:
+        first = exc.problems[0]
+        info.update(file=first.file, line=first.line, col=first.col)
+        info["problems"] = [{"file": p.file, "line": p.line, "col": p.col, "path": p.path, "message": p.message,
+                             "hint": p.hint} for p in exc.problems]
+    elif isinstance(exc, PersoError) and (match := _LOCATION.match(exc.message)):
+        info.update(file=match["file"], line=int(match["line"]), col=int(match["col"]) if match["col"] else None)
+    if isinstance(exc, AwsError):
+        info.update(address=exc.address, operation=exc.operation, aws_code=exc.code)
+    elif isinstance(exc, PersoError) and (match := _FILE.search(exc.message)):
+        info["file"] = match["file"]
+    if file:
+        info["file"] = file
+    return info
+
+
+def error_document(command: str | None, info: dict[str, Any], exit_code: int = 1) -> dict[str, Any]:
+    """`--format json` on an error: one document on stdout, described in docs/perso-json.schema.json."""
+    return {"format_version": REPORT_FORMAT_VERSION, "kind": "error", "perso_version": __version__,
+            "command": command, "exit_code": exit_code, "error": info}
 
 
 # -- plan ----------------------------------------------------------------------------------------
@@ -311,8 +375,7 @@ def apply_report(plan: Plan | None, results: Sequence[Any], *, error: Any = None
         "results": [{"address": r.address, "step": r.step, "outcome": r.outcome, "message": r.message}
                     for r in results],
         "plan": plan_report(plan, backend=backend) if plan else None,
-        "error": {"message": getattr(error, "message", str(error)), "hint": getattr(error, "hint", None)}
-        if error is not None else None,
+        "error": error_info(error) if error is not None else None,
     }
 
 

@@ -3,8 +3,10 @@ the Airflow DAG parses with the options perso really has, and the workflows keep
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -124,7 +126,42 @@ def test_workflows_are_valid_yaml_with_their_guarantees():
 def test_airflow_dags_plan_apply_and_fail_on_drift():
     scripts = _dag_scripts()
     assert len(scripts) == 4
-    assert any("perso plan" in s and "--out" in s and 'test "$code" -ne 1' in s for s in scripts)
+    assert any("perso plan" in s and "--out" in s and 'test "$code" -eq 0 || test "$code" -eq 2' in s
+               for s in scripts)
     assert any("perso apply /tmp/perso-apply-" in s for s in scripts)
     assert any("perso drift" in s and 'exit "$code"' in s for s in scripts)
     assert "max_active_runs=1" in DAG_FILE.read_text()
+
+
+def _run_with_perso_exiting(script: str, code: int, tmp_path: Path) -> int:
+    """Run a CI script as GitHub runs it (bash -e) with `perso` (and `aws`) stubbed to exit `code`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "perso").write_text(f"#!/bin/sh\nexit {code}\n")
+    (bin_dir / "aws").write_text("#!/bin/sh\nexit 0\n")
+    for stub in bin_dir.iterdir():
+        stub.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "GITHUB_OUTPUT": str(tmp_path / "out"),
+           "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    script = script.replace("{{ var.value.perso_repo_dir }}", str(tmp_path))
+    script = re.sub(r"\{\{[^}]*\}\}", tmp_path.name, script)   # other Actions / Jinja expressions
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], env=env,
+                          cwd=tmp_path, capture_output=True, timeout=60).returncode
+
+
+@pytest.mark.parametrize("code, passes", [(0, True), (2, True), (1, False), (130, False)])
+def test_plan_steps_fail_on_every_error_exit_and_only_on_those(tmp_path, code, passes):
+    """0 (no changes) and 2 (changes) pass the plan job; 1 (any error, a typo in a flag included) and
+    130 (interrupted) fail it, in the GitHub workflow and in the Airflow DAG alike."""
+    flow = yaml.safe_load((CI / "github" / "perso-plan.yml").read_text())
+    plan_step = next(s["run"] for s in flow["jobs"]["plan"]["steps"] if "perso plan" in s.get("run", ""))
+    dag_plan = next(s for s in _dag_scripts() if "perso plan" in s)
+    for script in (plan_step, dag_plan):
+        assert (_run_with_perso_exiting(script, code, tmp_path) == 0) is passes, script
+
+
+@pytest.mark.parametrize("code, expected", [(0, 0), (2, 2), (1, 1), (130, 1)])
+def test_drift_job_fails_on_drift_and_on_every_error(tmp_path, code, expected):
+    flow = yaml.safe_load((CI / "github" / "perso-drift.yml").read_text())
+    fail_step = flow["jobs"]["drift"]["steps"][-1]["run"].replace("${{ steps.drift.outputs.exitcode }}", str(code))
+    assert _run_with_perso_exiting(fail_step, code, tmp_path) == expected

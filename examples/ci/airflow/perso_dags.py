@@ -52,13 +52,13 @@ for stack, spec in STACKS.items():
         )
         plan = BashOperator(
             task_id="plan",
-            # exit 2 (changes) is success here; only 1 (error) fails the task
+            # exit 2 (changes) is success here; 1 (any error, usage errors too) or 130 fails the task
             bash_command=(
                 f"cd {REPO} && set +e; "
                 f"perso plan -f {spec} --out /tmp/perso-{stack}-{{{{ run_id }}}}.json --detailed-exitcode "
                 f"--format markdown > /tmp/perso-{stack}-{{{{ run_id }}}}.md; code=$?; set -e; "
                 f"cat /tmp/perso-{stack}-{{{{ run_id }}}}.md; "
-                f'test "$code" -ne 1 && '
+                f'{{ test "$code" -eq 0 || test "$code" -eq 2; }} && '
                 f"aws s3 cp /tmp/perso-{stack}-{{{{ run_id }}}}.json {ARTIFACTS}/{stack}/plans/{{{{ run_id }}}}.json && "
                 f"aws s3 cp /tmp/perso-{stack}-{{{{ run_id }}}}.md {ARTIFACTS}/{stack}/plans/{{{{ run_id }}}}.md && "
                 f"echo \"apply with: conf {{\\\"plan\\\": \\\"{ARTIFACTS}/{stack}/plans/{{{{ run_id }}}}.json\\\"}}\""
