@@ -130,7 +130,7 @@ def merged_options(ctx: click.Context, given: dict[str, Any]) -> Options:
 
 def console_for(opts: Options, stderr: bool = False) -> Console:
     no_color = opts.no_color or "NO_COLOR" in os.environ
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True,
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True, emoji=False,
                    force_terminal=None if not no_color else False)
 
 
@@ -363,7 +363,7 @@ def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "t
     spec = load(opts)
     ws = workspace(opts, spec)
     verb = "destroy" if destroy else "apply"
-    with locked(ws.backend, verb, timeout=opts.lock_timeout):
+    with locked(ws.backend, verb, timeout=opts.lock_timeout) as lock:
         refreshed = refresh_and_plan(ws, destroy=destroy)
         plan: Plan = refreshed.plan
         log.print(render_plan(plan))
@@ -377,7 +377,7 @@ def run_apply(opts: Options, *, destroy: bool, auto_approve: bool, fmt: str = "t
             log.print("Cancelled; nothing was changed.")
             return
         log.print("")
-        execute_plan(opts, ws, plan, refreshed.state, fmt=fmt, log=log)
+        execute_plan(opts, ws, plan, refreshed.state, fmt=fmt, log=log, lock_id=lock.id)
 
 
 def report_apply(opts: Options, fmt: str, ws: Workspace, plan: Plan, results: list[StepResult], *,
@@ -389,16 +389,19 @@ def report_apply(opts: Options, fmt: str, ws: Workspace, plan: Plan, results: li
 
 
 def execute_plan(opts: Options, ws: Workspace, plan: Plan, state: Any, *, fmt: str, log: Console,
-                 plan_file: str | None = None) -> None:
+                 plan_file: str | None = None, lock_id: str | None = None) -> None:
     """Apply `plan` to `state` (read under the lock the caller holds) and report the results."""
     try:
         with Progress(log) as progress:
             results = apply_plan(ws, plan, state, waiter=waiter_for(opts), on_event=progress)
     except StateError:
         path = save_errored_state(state, Path.cwd())
+        # In this order: a push is refused while this run's lock is still held.
+        unlock = f"`perso state unlock {lock_id}`" if lock_id else "`perso state unlock`"
         error = StateError(
             f"the state could not be saved to {ws.backend.describe()}; it was written to {path}",
-            hint=f"fix access to the backend, then run `perso state push {path}`",
+            hint=f"once the backend is reachable again, first release this run's lock if it is still held "
+                 f"({unlock}), then run `perso state push {path}`",
         )
         report_apply(opts, fmt, ws, plan, [], error=error, plan_file=plan_file)
         raise error from None
@@ -452,7 +455,7 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
         moved += spec_moved(saved, current.digest)
     spec = saved.spec()
     ws = workspace(opts, spec)
-    with locked(ws.backend, "apply", timeout=opts.lock_timeout):
+    with locked(ws.backend, "apply", timeout=opts.lock_timeout) as lock:
         state = ws.backend.read()
         if not state.serial:
             state.stack = spec.stack
@@ -473,7 +476,7 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
             report_apply(opts, fmt, ws, plan, [], plan_file=plan_file)
             return
         log.print("")
-        execute_plan(opts, ws, plan, state, fmt=fmt, log=log, plan_file=plan_file)
+        execute_plan(opts, ws, plan, state, fmt=fmt, log=log, plan_file=plan_file, lock_id=lock.id)
 
 
 # -- commands ------------------------------------------------------------------------------------

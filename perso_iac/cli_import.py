@@ -101,7 +101,7 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
         out.print(f"[green]Imported[/green] {escape(res.address)} ({escape(res.arn)})")
     for item in skipped:
         why = "already in the state" if item.address in state.resources else f"not declared in {opts.file}"
-        out.print(f"[yellow]Skipped[/yellow] {escape(item.address)} ({escape(item.arn)}): {why}")
+        out.print(f"[yellow]Skipped[/yellow] {escape(item.address)} ({escape(item.arn)}): {escape(why)}")
     out.print(f"{len(imported)} imported, {len(skipped)} skipped. Run `perso plan` to compare with the spec.")
 
 

@@ -216,7 +216,7 @@ def plan_report(plan: Plan, *, backend: str = "") -> dict[str, Any]:
 
 
 def _plain(markup: str) -> str:
-    return Text.from_markup(markup).plain
+    return Text.from_markup(markup, emoji=False).plain
 
 
 _DIFF_MARK = {"+": "+", "-": "-", "~": "!", "-/+": "!"}
