@@ -23,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .aws import error_code, wrap_error
 from .compare import contains_ref, refs_in
 from .diff import resolve
-from .errors import ApplyError, PersoError, StateError
+from .errors import ApplyError, PersoError, PlanError, StateError
 from .plan import Action, Change, Plan
 from .resources.base import Observed, Phase, ResourceType
 from .spec.model import Ref
@@ -88,7 +88,12 @@ class Applier:
         changes = {c.address: c for c in plan.actionable}
         graph = step_graph(changes)
         sorter: graphlib.TopologicalSorter[Step] = graphlib.TopologicalSorter(graph)
-        sorter.prepare()
+        try:
+            sorter.prepare()
+        except graphlib.CycleError as exc:  # a differ bug, never the user's: stop before touching AWS
+            steps = " -> ".join(f"{kind} {address}" for kind, address in exc.args[1])
+            raise PlanError(f"the plan's steps cannot be ordered: {steps}",
+                            hint="nothing was changed; report this plan (perso plan --format json)") from exc
         results: dict[Step, StepResult] = {}
         blocked: set[Step] = set()
         state_error: StateError | None = None
@@ -379,25 +384,68 @@ def _apply_label(change: Change) -> str:
 
 
 def step_graph(changes: Mapping[str, Change]) -> dict[Step, set[Step]]:
-    """Each step with the steps that must finish before it."""
+    """Each step with the steps that must finish before it.
+
+    Acyclic by construction (for any plan the differ makes):
+    - an `apply` waits for its own `delete` (replace) and for the `apply` of what it references;
+    - a `delete` that only forgets a record (an intent such as an import job or a trained version,
+      which AWS cannot delete on its own, or something already gone) waits for nothing: it touches
+      nothing in AWS, so nothing has to be released first;
+    - a real `delete` waits until nothing keeps the resource alive in AWS: the deletion of each
+      resource that referenced it, or the update that moved that resource away from it. A record
+      that is only forgotten passes the wait on: a campaign that served a trained version of a
+      solution keeps the solution alive until the campaign itself is updated or deleted.
+    The nightly data refresh (re-import, retrain, campaign update) once made a cycle here: the old
+    trained version's forget waited for the campaign update, which waits for the new training,
+    which waits for that forget."""
     graph: dict[Step, set[Step]] = {}
     for address, change in changes.items():
         if change.deletes or (change.action is Action.DELETE and change.gone):
             graph[("delete", address)] = set()
         if change.creates_or_updates or change.pending or change.adopt:
             graph[("apply", address)] = set()
+    keepers: dict[str, list[str]] = {}
+    for address, change in changes.items():
+        for dep in change.prior_depends_on:
+            keepers.setdefault(dep, []).append(address)
     for address, change in changes.items():
         apply_step = ("apply", address)
         if apply_step in graph:
             if ("delete", address) in graph:
                 graph[apply_step].add(("delete", address))
             graph[apply_step].update(("apply", d) for d in change.depends_on if ("apply", d) in graph)
-        for dep in change.prior_depends_on:
-            # `dep` was kept alive by this resource: delete it only after this one is deleted or updated.
-            if ("delete", dep) not in graph:
-                continue
-            if ("delete", address) in graph:
-                graph[("delete", dep)].add(("delete", address))
-            elif apply_step in graph:
-                graph[("delete", dep)].add(apply_step)
+        delete_step = ("delete", address)
+        if delete_step in graph and not forgets_only(change):
+            graph[delete_step] |= _releasing_steps(address, changes, keepers, graph)
     return graph
+
+
+def forgets_only(change: Change) -> bool:
+    """Whether deleting `change` only removes its record from the state (no AWS call)."""
+    return change.is_intent or change.gone or change.arn is None
+
+
+def _releasing_steps(address: str, changes: Mapping[str, Change], keepers: Mapping[str, list[str]],
+                     graph: Mapping[Step, set[Step]]) -> set[Step]:
+    """The steps after which nothing that referenced `address` keeps it alive in AWS."""
+    steps: set[Step] = set()
+    seen: set[str] = set()
+    todo = [(keeper, True) for keeper in keepers.get(address, ())]
+    while todo:
+        keeper, direct = todo.pop()
+        if keeper in seen or keeper not in changes:
+            continue  # a keeper without a change still references it: the differ replaced this one's keepers
+        seen.add(keeper)
+        change = changes[keeper]
+        if change.action is Action.CREATE:
+            continue  # not in AWS (gone outside perso, or never made): it keeps nothing alive
+        if ("delete", keeper) in graph:
+            if forgets_only(change):
+                todo.extend((k, False) for k in keepers.get(keeper, ()))  # its own keepers release it
+            else:
+                steps.add(("delete", keeper))
+        elif ("apply", keeper) in graph and (not direct or address not in change.depends_on):
+            # Updated away from it (or, through a forgotten record, moved to a newer version). An
+            # update that still references it cannot release it; the differ replaces such keepers.
+            steps.add(("apply", keeper))
+    return steps

@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from . import retry
 from .errors import AwsError
 
 DEFAULT_REGION = "us-east-1"
@@ -36,10 +37,10 @@ def make_session(settings: AwsSettings) -> boto3.session.Session:
 
 def make_client(service: str, settings: AwsSettings, *, endpoint_url: str | None = None,
                 region: str | None = None) -> Any:
-    """A boto3 client with adaptive retries (throttling) and a pool sized for --parallelism."""
+    """A boto3 client that retries throttling patiently (perso_iac.retry) with a pool sized for --parallelism."""
     session = make_session(settings)
     config = Config(
-        retries={"max_attempts": 8, "mode": "adaptive"},
+        retries={"total_max_attempts": 1, "mode": "standard"},  # perso's RetryPolicy decides instead
         max_pool_connections=max(10, settings.max_pool_connections),
         connect_timeout=10,
         read_timeout=60,
@@ -48,9 +49,10 @@ def make_client(service: str, settings: AwsSettings, *, endpoint_url: str | None
     if service == "personalize" and endpoint_url is None:
         endpoint_url = settings.personalize_endpoint
     try:
-        return session.client(service, region_name=region_name, endpoint_url=endpoint_url, config=config)
+        client = session.client(service, region_name=region_name, endpoint_url=endpoint_url, config=config)
     except (NoRegionError, NoCredentialsError, BotoCoreError) as exc:
         raise AwsError(f"cannot create the {service} client: {exc}") from exc
+    return retry.install(client, retry.RetryPolicy.from_env())
 
 
 def error_code(exc: BaseException) -> str | None:

@@ -111,10 +111,8 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
     adopt = prior is None or creating  # intents are harmless to adopt: they cannot be deleted
     base.update(arn=obs.arn, before=before, tags_before=dict(prior.tags) if prior and not creating else None,
                 adopt=adopt)
-    if obs.phase is Phase.FAILED:
-        return Change(action=Action.REPLACE, reason=Reason.FAILED_REMOTELY,
-                      detail=obs.failure_reason or "", **base)
-
+    # First, because only this reason cascades (a failed version of a replaced solution must take
+    # its campaign along, like a healthy one).
     # AWS will not delete a parent while this exists, so this goes too. Intents are transparent:
     # retraining on new data does not replace a campaign, but replacing its solution does.
     replaced_deps = [d for d in spec.depends_on if d in planned and planned[d].action is Action.REPLACE
@@ -122,6 +120,10 @@ def _plan_resource(spec: ResourceSpec, adapter: ResourceType, state: StateFile, 
     if replaced_deps:
         return Change(action=Action.REPLACE, reason=Reason.DEPENDENCY_REPLACED,
                       detail=f"{', '.join(replaced_deps)} must be replaced first", **base)
+
+    if obs.phase is Phase.FAILED:
+        return Change(action=Action.REPLACE, reason=Reason.FAILED_REMOTELY,
+                      detail=obs.failure_reason or "", **base)
 
     if prior is not None and spec.triggers:
         fired = [str(t) for t in spec.triggers if _trigger_value(t, lookup) != prior.triggers.get(str(t))]

@@ -17,10 +17,21 @@ from collections import Counter
 from typing import Any
 
 from . import errors as E
-from .config import DEFAULT_QUOTAS, EmulatorConfig
+from .config import (
+    DEFAULT_QUOTAS,
+    MAX_ADVANCE_SECONDS,
+    MAX_LATENCY_MS,
+    MAX_TIME_SCALE,
+    EmulatorConfig,
+    bounded_int,
+    bounded_number,
+    check_quotas,
+    parse_fail_rules,
+)
 from .model import operation_model, project, validate, validation_message
 from .ops import HANDLERS, HOOKS
 from .ops.account import Account
+from .ops.metrics import set_metrics
 from .ops.resources import TYPES
 from .store import FileStore, MemoryStore, empty_state
 
@@ -81,9 +92,10 @@ class Backend:
         """The test control endpoint (``POST /_perso/control``)."""
         action = payload.get("action")
         if action == "advance":
-            seconds = payload.get("seconds")
-            if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-                raise E.invalid_input("advance needs a non-negative number of seconds")
+            try:
+                seconds = bounded_number("advance seconds", payload.get("seconds"), 0, MAX_ADVANCE_SECONDS)
+            except ValueError as exc:
+                raise E.invalid_input(str(exc)) from None
             return {"now": self.clock.advance(seconds)}
         if action == "configure":
             return {"config": self.configure(**{k: v for k, v in payload.items() if k != "action"})}
@@ -97,39 +109,37 @@ class Backend:
                     self.calls.clear()
                     self.throttled.clear()
             return out
+        if action == "metrics":
+            with self._lock, self._store.locked():
+                self.state = self._store.load()
+                snapshot = json.dumps(self.state)
+                try:
+                    result = set_metrics(Account(self.state, self.clock.now(), self.config, HOOKS), payload)
+                except BaseException:
+                    self.state = json.loads(snapshot)
+                    raise
+                self._store.save(self.state)
+            return result
         if action == "state":
             with self._lock, self._store.locked():
                 return {"state": copy.deepcopy(self._store.load()), "now": self.clock.now()}
-        raise E.invalid_input(f"unknown control action {action!r} (advance, configure, reset, calls, state)")
+        raise E.invalid_input(f"unknown control action {action!r} (advance, configure, metrics, reset, calls, state)")
 
     def configure(self, **changes: Any) -> dict:
+        """Change settings at run time; every value is checked before any is applied."""
+        try:
+            checked = self._check_settings(changes)
+        except ValueError as exc:
+            raise E.invalid_input(str(exc)) from None
         with self._lock:
             cfg = self.config
-            for key, value in changes.items():
-                if key == "time_scale":
-                    if float(value) < 0:
-                        raise E.invalid_input("time_scale must be >= 0")
-                    cfg.time_scale = float(value)
-                elif key == "latency_ms":
-                    cfg.latency_ms = float(value)
-                elif key == "throttle_rate":
-                    if not 0 <= float(value) <= 1:
-                        raise E.invalid_input("throttle_rate must be between 0 and 1")
-                    cfg.throttle_rate = float(value)
-                elif key == "fail":
-                    try:
-                        cfg.set_fail(value or ())
-                    except ValueError as exc:
-                        raise E.invalid_input(str(exc)) from None
-                elif key == "quotas":
-                    unknown = set(value or {}) - set(DEFAULT_QUOTAS)
-                    if unknown:
-                        raise E.invalid_input(f"unknown quotas: {', '.join(sorted(unknown))}")
-                    cfg.quotas = {**DEFAULT_QUOTAS, **(cfg.quotas or {}), **{k: int(v) for k, v in (value or {}).items()}}
+            for key, value in checked.items():
+                if key == "quotas":
+                    cfg.quotas = {**DEFAULT_QUOTAS, **(cfg.quotas or {}), **value}
                 elif key == "seed":
                     self._rng = random.Random(value)
                 else:
-                    raise E.invalid_input(f"cannot configure {key!r}")
+                    setattr(cfg, key, value)
             return {
                 "time_scale": cfg.time_scale,
                 "latency_ms": cfg.latency_ms,
@@ -137,6 +147,27 @@ class Backend:
                 "fail": list(cfg.fail),
                 "quotas": dict(cfg.quotas),
             }
+
+    @staticmethod
+    def _check_settings(changes: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key == "time_scale":
+                out[key] = bounded_number(key, value, 0, MAX_TIME_SCALE)
+            elif key == "latency_ms":
+                out[key] = bounded_number(key, value, 0, MAX_LATENCY_MS)
+            elif key == "throttle_rate":
+                out[key] = bounded_number(key, value, 0, 1)
+            elif key == "fail":
+                out[key] = tuple(str(r) for r in parse_fail_rules(value if value is not None else ()))
+            elif key == "quotas":
+                out[key] = check_quotas(value if value is not None else {})
+            elif key == "seed":
+                out[key] = bounded_int(key, value, -(2**63), 2**63 - 1)
+            else:
+                raise ValueError(f"cannot configure {str(key)[:40]!r} (time_scale, latency_ms, throttle_rate, "
+                                 "fail, quotas, seed)")
+        return out
 
     def reset(self) -> None:
         with self._lock, self._store.locked():

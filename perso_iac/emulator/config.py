@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -53,6 +54,36 @@ DEFAULT_QUOTAS: dict[str, int] = {
 }
 
 
+#: Upper bounds for run-time settings: far above any useful value, low enough that a typo (or a
+#: hostile 1e308) cannot stall the emulator or overflow its clock.
+MAX_TIME_SCALE = 1000.0
+MAX_LATENCY_MS = 60_000.0
+MAX_ADVANCE_SECONDS = 100 * 365 * 86400.0  # a century
+MAX_QUOTA = 1_000_000
+MAX_FAIL_RULES = 100
+_MAX_RULE_LENGTH = 256
+
+
+def bounded_number(name: str, value: Any, low: float, high: float) -> float:
+    """``value`` as a finite float in ``[low, high]``, or ``ValueError`` naming the setting."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"{name} must be a number, not {type(value).__name__}")
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{name} must be a number, not {str(value)[:40]!r}") from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, not {str(value)[:40]}")
+    return number
+
+
+def bounded_int(name: str, value: Any, low: int, high: int) -> int:
+    """``value`` as an integer in ``[low, high]`` (no bools, no fractions)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer between {low} and {high}, not {str(value)[:40]}")
+    return value
+
+
 @dataclass(frozen=True)
 class FailRule:
     """``campaign:my-campaign-*`` — force CREATE FAILED for matching resources."""
@@ -62,15 +93,19 @@ class FailRule:
 
     @classmethod
     def parse(cls, text: str) -> FailRule:
+        if not isinstance(text, str):
+            raise ValueError(f"fault rule {str(text)[:40]!r} must be a string like TYPE:NAME-GLOB, e.g. 'campaign:*'")
         text = text.strip()
-        if ":" not in text:
-            raise ValueError(f"fault rule {text!r} must look like TYPE:NAME-GLOB, e.g. 'campaign:*'")
+        if ":" not in text or len(text) > _MAX_RULE_LENGTH or not text.isprintable():
+            raise ValueError(f"fault rule {text[:80]!r} must look like TYPE:NAME-GLOB, e.g. 'campaign:*'")
         rtype, glob = text.split(":", 1)
         rtype = rtype.strip().lower().replace("-", "_")
         if rtype != "*" and rtype not in FAILABLE_TYPES:
             known = ", ".join(sorted(FAILABLE_TYPES))
             raise ValueError(f"fault rule {text!r}: unknown type {rtype!r} (known: {known}, or *)")
-        return cls(rtype, glob.strip() or "*")
+        if not glob.strip():
+            raise ValueError(f"fault rule {text!r} has no name glob (use '*' for every name)")
+        return cls(rtype, glob.strip())
 
     def matches(self, rtype: str, names: Iterable[str]) -> bool:
         if self.type not in ("*", rtype):
@@ -85,8 +120,22 @@ def parse_fail_rules(rules: Iterable[str] | str | None) -> tuple[FailRule, ...]:
     if rules is None:
         return ()
     if isinstance(rules, str):
-        rules = rules.split(",")
-    return tuple(FailRule.parse(r) if isinstance(r, str) else r for r in rules if str(r).strip())
+        rules = [r for r in rules.split(",") if r.strip()]
+    if not isinstance(rules, (list, tuple)):
+        raise ValueError(f"fault rules must be a list of TYPE:NAME-GLOB strings, not {type(rules).__name__}")
+    if len(rules) > MAX_FAIL_RULES:
+        raise ValueError(f"at most {MAX_FAIL_RULES} fault rules, not {len(rules)}")
+    return tuple(r if isinstance(r, FailRule) else FailRule.parse(r) for r in rules)
+
+
+def check_quotas(quotas: Any) -> dict[str, int]:
+    """Quota overrides: known names mapped to non-negative integers."""
+    if not isinstance(quotas, Mapping):
+        raise ValueError(f"quotas must be an object of name: integer, not {type(quotas).__name__}")
+    unknown = set(quotas) - set(DEFAULT_QUOTAS)
+    if unknown:
+        raise ValueError(f"unknown quotas: {', '.join(sorted(map(str, unknown)))} (known: {', '.join(DEFAULT_QUOTAS)})")
+    return {key: bounded_int(f"quota {key}", value, 0, MAX_QUOTA) for key, value in quotas.items()}
 
 
 @dataclass
@@ -106,20 +155,11 @@ class EmulatorConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        self.time_scale = float(self.time_scale)
-        if self.time_scale < 0:
-            raise ValueError("time_scale must be >= 0")
-        self.latency_ms = float(self.latency_ms)
-        self.throttle_rate = float(self.throttle_rate)
-        if not 0.0 <= self.throttle_rate <= 1.0:
-            raise ValueError("throttle_rate must be between 0 and 1")
-        self.fail = tuple(str(r) for r in parse_fail_rules(self.fail))
-        merged = dict(DEFAULT_QUOTAS)
-        for key, value in (self.quotas or {}).items():
-            if key not in DEFAULT_QUOTAS:
-                raise ValueError(f"unknown quota {key!r} (known: {', '.join(sorted(DEFAULT_QUOTAS))})")
-            merged[key] = int(value)
-        self.quotas = merged
+        self.time_scale = bounded_number("time_scale", self.time_scale, 0, MAX_TIME_SCALE)
+        self.latency_ms = bounded_number("latency_ms", self.latency_ms, 0, MAX_LATENCY_MS)
+        self.throttle_rate = bounded_number("throttle_rate", self.throttle_rate, 0, 1)
+        self.fail = tuple(str(r) for r in parse_fail_rules(list(self.fail) if self.fail is not None else None))
+        self.quotas = {**DEFAULT_QUOTAS, **check_quotas(self.quotas or {})}
         if self.data_dir is not None:
             self.data_dir = Path(self.data_dir)
 

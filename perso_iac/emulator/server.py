@@ -22,6 +22,7 @@ from .clock import SystemClock
 from .config import EmulatorConfig
 from .errors import ApiError
 from .model import TARGET_PREFIX, operation_names
+from .wire import parse_object
 
 log = logging.getLogger("perso_iac.emulator")
 
@@ -40,6 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "perso-emulator"
     sys_version = ""
     backend: Backend  # set on the subclass made by EmulatorServer
+    timeout = 60  # a client that announces more body than it sends must not hold a thread forever
 
     def setup(self) -> None:
         super().setup()
@@ -149,12 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(ApiError("UnknownOperationException", f"Unknown operation {target or '(no X-Amz-Target)'}."))
             return
         try:
-            params = json.loads(body.decode("utf-8")) if body.strip() else {}
-        except (ValueError, UnicodeDecodeError):
-            self._error(ApiError("SerializationException", "The request body is not valid JSON."))
-            return
-        if not isinstance(params, dict):
-            self._error(ApiError("SerializationException", "The request body must be a JSON object."))
+            params = parse_object(body)
+        except ApiError as err:
+            self._error(err)
             return
         backend = self.backend
         latency = backend.config.latency_ms
@@ -170,12 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _control(self, body: bytes) -> None:
         try:
-            payload = json.loads(body.decode("utf-8") or "{}")
-            if not isinstance(payload, dict):
-                raise ValueError
-        except (ValueError, UnicodeDecodeError):
-            self._send(400, {"__type": "SerializationException", "message": "Control body must be a JSON object."},
-                       "application/json")
+            payload = parse_object(body, "control body")
+        except ApiError as err:
+            self._send(err.status, err.body(), "application/json")
             return
         try:
             result = self.backend.control(payload)
@@ -191,6 +187,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # listen() backlog: the default 5 resets connections when a client pool opens dozens at once
+    request_queue_size = 1024
 
 
 class EmulatorServer:
@@ -225,10 +223,16 @@ class EmulatorServer:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
+    def bind(self) -> EmulatorServer:
+        """Listen on the port without serving yet (connections queue in the backlog)."""
+        if self._httpd is None:
+            self._bind()
+        return self
+
     def start(self) -> EmulatorServer:
-        if self._httpd is not None:
+        if self._thread is not None:
             return self
-        httpd = self._bind()
+        httpd = self._httpd or self._bind()
         self._thread = threading.Thread(
             target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="perso-emulator", daemon=True
         )
@@ -248,7 +252,8 @@ class EmulatorServer:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
-        httpd.shutdown()
+        if self._thread is not None:  # shutdown() waits for a serve_forever loop that must exist
+            httpd.shutdown()
         httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)

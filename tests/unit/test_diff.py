@@ -177,6 +177,13 @@ CASES = [
      [GROUP], [recorded("dataset_group.ml", DSG)],
      {"dataset_group.ml": Observed(arn=DSG, params={"name": "ml"}, status="CREATE FAILED", failure_reason="boom")},
      {"dataset_group.ml": (Action.REPLACE, Reason.FAILED_REMOTELY)}, {}),
+    ("a failed trained version of a replaced solution still takes its campaign along (found by the "
+     "step-graph property test: replaced for its failure, it did not cascade, and apply cycled)",
+     [GROUP, IMPORT_SPEC, with_params(SOLUTION, recipeArn="arn:aws:personalize:::recipe/aws-similar-items"),
+      VERSION, CAMPAIGN],
+     ALL_STATE, {**ALL_LIVE, "solution_version.ml.up": live(SV, LIVE_VERSION.params, status="CREATE FAILED")},
+     {"solution_version.ml.up": (Action.REPLACE, Reason.DEPENDENCY_REPLACED),
+      "campaign.ml.main": (Action.REPLACE, Reason.DEPENDENCY_REPLACED)}, {}),
     ("tag change is an update, never a replacement",
      [spec("dataset_group.ml", {"name": "ml"}, tags={"team": "recs"})],
      [recorded("dataset_group.ml", DSG, tags={"team": "old"})], {"dataset_group.ml": LIVE_GROUP},

@@ -11,7 +11,8 @@ from .account import Account
 from .campaigns import follow_latest_version
 from .datasets import datasets_by_type
 from .generic import describe, listing
-from .synthetic import digest, model_metrics
+from .metrics import get_solution_metrics, stamp_new_version
+from .synthetic import digest
 
 DEFAULT_RECIPE_ARN = "arn:aws:personalize:::recipe/aws-user-personalization"
 
@@ -181,7 +182,8 @@ def create_solution_version(acct: Account, p: dict) -> dict:
     }
     links = {"solutionArn": sol["arn"], "datasetGroupArn": group_arn}
     reason = _training_problem(acct, group_arn, recipe)
-    acct.new("solution_version", arn, data, links, tags, (name, sdata["name"]), fail_reason=reason)
+    rec = acct.new("solution_version", arn, data, links, tags, (name, sdata["name"]), fail_reason=reason)
+    stamp_new_version(acct, rec)
     return {"solutionVersionArn": arn}
 
 
@@ -221,12 +223,6 @@ def list_solution_versions(acct: Account, p: dict) -> dict:
     if p.get("solutionArn"):  # unlike the other List* filters, an unknown parent is an error
         acct.get(p["solutionArn"], "solution")
     return acct.list("ListSolutionVersions", "solution_version", "solutionVersions", p, "solutionArn")
-
-
-def get_solution_metrics(acct: Account, p: dict) -> dict:
-    rec = acct.get(p["solutionVersionArn"], "solution_version")
-    acct.require_active(rec, "solution version")
-    return {"solutionVersionArn": rec["arn"], "metrics": model_metrics(rec["arn"])}
 
 
 OPERATIONS = {
