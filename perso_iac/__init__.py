@@ -5,15 +5,22 @@ guarantees: the state lock, the stale-plan check, name-conflict refusal, a state
 when the backend fails mid-apply. Each function is one command's sequence (see perso_iac.engine).
 
     spec = load_spec("perso.yaml", variables={"env": "prod"})
-    ws = Workspace(spec=spec, backend=make_backend(spec.backend, None, stack=spec.stack),
-                   client=make_client("personalize", AwsSettings(region="eu-west-1")))
+    settings = AwsSettings(region="eu-west-1")
+    ws = Workspace(spec=spec, client=make_client("personalize", settings),
+                   backend=make_backend(spec.backend, None, stack=spec.stack, spec_dir=spec.path.parent,
+                                        settings=settings))
     planned = plan_changes(ws)                         # .plan: pure data, see perso_iac.plan
     applied = apply_changes(ws)                        # lock, refresh, plan, apply
     apply_saved_plan(ws_of_saved, read_plan_file("plan.json"), source="plan.json", current_spec=spec)
-    report = detect_drift(ws)                               # .exit_code: 0 in sync, 2 drift
+    report = detect_drift(ws)                          # .exit_code: 0 in sync, 2 drift
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # one source of truth: the version in pyproject.toml, as installed
+    __version__ = version("perso-iac")
+except PackageNotFoundError:  # a bare checkout on PYTHONPATH, never installed
+    __version__ = "0.0.0+unknown"
 
 from typing import TYPE_CHECKING, Any
 

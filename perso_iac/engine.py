@@ -27,6 +27,7 @@ from .resources.base import Observed, ResourceType
 from .resources.registry import REGISTRY
 from .spec.model import Spec
 from .state.backend import StateBackend, locked
+from .state.checks import check_client
 from .state.factory import save_errored_state
 from .state.model import ResourceState, StateFile
 from .wait import Waiter
@@ -81,6 +82,7 @@ def read_state(backend: StateBackend, stack: str) -> StateFile:
 def refresh_and_plan(ws: Workspace, *, destroy: bool = False) -> Refreshed:
     """Read the state and the live resources, and diff them against the spec. Takes no lock."""
     state = read_state(ws.backend, ws.spec.stack)
+    check_client(state, ws.client, f"the state at {ws.backend.describe()}")
     observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
     plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy)
     return Refreshed(plan=plan, state=state, observed=observed)

@@ -22,8 +22,10 @@ No AWS and no printing here: the CLI loads, checks and applies.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,14 +33,18 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import PersoError, StaleStateError
+from .errors import PersoError, SpecError, StaleStateError
 from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, Reason
 from .resources.base import Observed
+from .spec.flatten import digest as spec_digest
 from .spec.model import Lifecycle, OutputSpec, Ref, ResourceSpec, Spec
+from .spec.readfile import read_bounded
+from .state.checks import ARN_SEGMENTS, newer_than_us, too_deep, version_tuple
 from .state.model import StateFile
 
 PLANFILE_KIND = "perso-saved-plan"
 PLANFILE_FORMAT_VERSION = PLAN_FORMAT_VERSION
+MAX_PLAN_BYTES = 256 * 1024 * 1024  # refused before reading; a plan of 1,000 resources is a few MB
 _SECRET_KEY = re.compile(r"secret|password|passwd|token|credential|access_key|private", re.IGNORECASE)
 
 
@@ -248,19 +254,90 @@ def build_document(
 
 
 def write_plan_file(path: str | Path, document: Mapping[str, Any]) -> Path:
+    """Write the plan 0600 (like state files, whatever the umask): it holds the stack's parameters."""
     target = Path(path)
+    if target.is_dir():
+        raise PlanFileError(f"cannot write the plan to {target}: it is a directory",
+                            hint=f"name a file, e.g. --out {target / 'plan.json'}")
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n")
-    tmp.replace(target)
+    text = json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()  # a leftover could be someone else's file, with other permissions
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(text)
+        tmp.replace(target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise PlanFileError(f"cannot write the plan to {target}: {exc.strerror or exc}",
+                            hint="check the directory exists and is writable") from None
     return target
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
-    parts = []
-    for part in str(text).split("."):
-        digits = re.match(r"\d+", part)
-        parts.append(int(digits.group()) if digits else 0)
-    return tuple(parts)
+    return version_tuple(text)
+
+
+def _refs(value: Any) -> list[Ref]:
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, Mapping):
+        return [r for v in value.values() for r in _refs(v)]
+    if isinstance(value, list | tuple):
+        return [r for v in value for r in _refs(v)]
+    return []
+
+
+def _outside_its_spec(plan: Plan, resources: Mapping[str, ResourceSpec],
+                      outputs: Mapping[str, OutputSpec]) -> list[str]:
+    """Why a plan is not one perso made from the resources it carries (empty: it is).
+
+    The resources must hash to the plan's spec digest (which apply compares with the spec file),
+    and every change and reference must stay within them; deletes are checked against the state
+    by `state_moved`."""
+    out = []
+    if plan.spec_digest and spec_digest(resources, outputs) != plan.spec_digest:
+        out.append("its resources do not match the spec digest it records")
+    for res in resources.values():
+        out += [f"{res.address} refers to {ref.address}, which is not in the plan's spec"
+                for ref in (*_refs(res.params), *res.triggers) if ref.address not in resources]
+        out += [f"{res.address} depends on {dep}, which is not in the plan's spec"
+                for dep in res.depends_on if dep not in resources]
+    for change in plan.changes:
+        where = change.address
+        if change.type not in ARN_SEGMENTS or not where.startswith(f"{change.type}."):
+            out.append(f"{where}: not an address of a {change.type!r} resource")
+            continue
+        spec_res = resources.get(where)
+        if spec_res is not None and spec_res.type != change.type:
+            out.append(f"{where}: a {change.type} in the change, a {spec_res.type} in the spec")
+        if change.action is not Action.DELETE and spec_res is None and not plan.destroy:
+            out.append(f"{where}: a {change.action.value} of a resource that is not in the plan's spec")
+        out += [f"{where} refers to {ref.address}, which is not in the plan's spec"
+                for ref in (*_refs(change.after), *change.triggers) if ref.address not in resources]
+    return out
+
+
+def _outside_its_state(saved: SavedPlan, state: StateFile) -> list[str]:
+    """Changes of resources the state does not hold as the plan says (forged or edited plans)."""
+    out = []
+    for change in saved.plan.changes:
+        held = state.resources.get(change.address)
+        existing = change.action in (Action.UPDATE, Action.DELETE) or \
+            (change.action is Action.REPLACE and not change.gone and not change.adopt)
+        if held is None:
+            if existing and change.arn and change.address not in saved.resources:
+                out.append(f"{change.address}: a {change.action.value} of a resource that is neither in the "
+                           "plan's spec nor in the state")
+            continue
+        if held.type != change.type:
+            out.append(f"{change.address}: a {change.type} in the plan, a {held.type} in the state")
+        elif change.arn and held.arn and change.arn != held.arn and existing:
+            out.append(f"{change.address}: the plan acts on {change.arn}, the state holds {held.arn}")
+    return out
 
 
 def read_plan_file(path: str | Path) -> SavedPlan:
@@ -268,14 +345,20 @@ def read_plan_file(path: str | Path) -> SavedPlan:
     source = Path(path)
     replan = "make a new one with `perso plan --out FILE`"
     try:
-        text = source.read_text(encoding="utf-8")
+        text = read_bounded(source, "plan file", MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise PlanFileError(f"the plan file {source} does not exist", hint=replan) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"the plan file {source} cannot be read: {exc}", hint=replan) from None
+    except SpecError as exc:  # a directory, a device, a FIFO, too large, not UTF-8, NUL bytes
+        raise PlanFileError(f"{exc.message} (corrupt, or not a saved plan); nothing was applied",
+                            hint="pass the file written by `perso plan --out FILE`") from None
     try:
         doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        if too_deep(doc):
+            raise ValueError("nested too deeply")
+    except (RecursionError, ValueError) as exc:
+        if not isinstance(exc, json.JSONDecodeError):
+            raise PlanFileError(f"the plan file {source} is not a valid perso plan ({exc}); nothing was applied",
+                                hint=replan) from None
         if source.suffix in (".yaml", ".yml"):
             raise PlanFileError(f"{source} looks like a spec, not a saved plan; nothing was applied",
                                 hint=f"apply a spec with `perso apply -f {source}`, or a saved plan with "
@@ -294,7 +377,7 @@ def read_plan_file(path: str | Path) -> SavedPlan:
             f"the plan file {source} has format {fmt or '(none)'}, made by perso {doc.get('perso_version', '?')}; "
             f"this perso ({__version__}) reads format {PLANFILE_FORMAT_VERSION}; nothing was applied",
             hint="apply it with the perso version that made it, or re-plan with this one")
-    if _version_tuple(str(doc.get("perso_version", "0"))) > _version_tuple(__version__):
+    if newer_than_us(str(doc.get("perso_version", "0"))):
         raise PlanFileError(
             f"the plan file {source} was made by a newer perso ({doc.get('perso_version')}) than this one "
             f"({__version__}); nothing was applied",
@@ -325,6 +408,11 @@ def read_plan_file(path: str | Path) -> SavedPlan:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"the plan file {source} is not a valid perso plan ({type(exc).__name__}: {exc}); "
                             "nothing was applied", hint=replan) from None
+    foreign = _outside_its_spec(plan, resources, outputs)
+    if foreign:
+        bullet = "\n  - "
+        raise PlanFileError(f"the plan file {source} touches what its spec does not describe (edited by hand or "
+                            f"forged); nothing was applied:{bullet}{bullet.join(foreign)}", hint=replan)
     return SavedPlan(plan=plan, resources=resources, outputs=outputs, origin=origin, observed=observed,
                      observed_digest=str(doc.get("observed_digest", "")),
                      perso_version=str(doc.get("perso_version", "")), created=str(doc.get("created", "")),
@@ -336,7 +424,7 @@ def read_plan_file(path: str | Path) -> SavedPlan:
 def state_moved(saved: SavedPlan, state: StateFile) -> list[str]:
     """Why the state no longer is the one the plan was made against (empty: it is)."""
     plan = saved.plan
-    reasons = []
+    reasons = _outside_its_state(saved, state)
     if state.serial and state.stack != plan.stack:
         reasons.append(f"the state belongs to stack '{state.stack}', but the plan is for stack '{plan.stack}'")
         return reasons

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 @click.option("--destroy", is_flag=True, help="Plan the destruction of everything in the state.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 with no changes, 2 with changes, 1 on error.")
 @click.option("--lock/--no-lock", "take_lock", default=False, help="Hold the state lock while planning.")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+@click.option("--out", "out_file", type=click.Path(), default=None,
               help="Save the plan to FILE; `perso apply FILE` applies exactly it (no -f/--state needed).")
 @format_option
 @click.pass_context
@@ -68,7 +68,7 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
 
 
 @click.command()
-@click.argument("plan_file", required=False, type=click.Path(dir_okay=False))
+@click.argument("plan_file", required=False, type=click.Path())
 @common_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
 @format_option

@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import PersoError, StaleStateError, StateCorruptError, StateError, StateLockedError
+from ..spec.readfile import read_bounded
+from ..state import checks
+from ..state.local import MAX_STATE_BYTES
 from ..state.model import StateFile
 from .errors import handle_errors
 from .options import Options, common_options, load, merged_options
@@ -87,8 +90,12 @@ def _resource(state: StateFile, address: str, where: str) -> Any:
 
 
 @click.group("state")
-def state_group() -> None:
+@click.pass_context
+def state_group(ctx: click.Context) -> None:
     """Inspect and repair the state: list, show, rm, mv, pull, push, history, unlock, lock-info, migrate."""
+    # these commands repair states that fail the safety checks (push checks the file it pushes)
+    token = checks.set_lenient()
+    ctx.call_on_close(lambda: checks.reset_lenient(token))
 
 
 @state_group.command("list")
@@ -195,21 +202,22 @@ def pull_command(ctx: click.Context, version_id: str | None, **given: Any) -> No
 
 def load_state_file(path: str) -> StateFile:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise StateError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise StateCorruptError(f"{path} is not UTF-8 text: {exc.reason}") from None
+        text = read_bounded(path, "state file", MAX_STATE_BYTES)
+    except FileNotFoundError:
+        raise StateError(f"cannot read {path}: no such file") from None
+    except PersoError as exc:  # a directory, a device, a FIFO, too large, not UTF-8, NUL bytes
+        raise StateCorruptError(exc.message, hint="push a file written by `perso state pull` or by a failed apply") \
+            from None
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise StateCorruptError(f"{path} is not valid JSON ({exc})",
                                 hint="push a file written by `perso state pull` or by a failed apply") from None
     return StateFile.from_dict(data, source=path)
 
 
 @state_group.command("push")
-@click.argument("state_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.argument("state_file", metavar="FILE", type=click.Path())
 @click.option("--force", is_flag=True,
               help="Overwrite even a state with another lineage or a serial that is not higher.")
 @common_options
@@ -222,6 +230,7 @@ def push_command(ctx: click.Context, state_file: str, force: bool, **given: Any)
     c = _context(ctx, given)
     file = state_file
     pushed = load_state_file(file)
+    checks.verify(pushed, file)
     if c.spec is not None and pushed.stack != c.spec.stack and not force:
         raise StaleStateError(f"{file} is the state of stack '{pushed.stack}', not '{c.spec.stack}'",
                               hint="check -f/--state, or pass --force")

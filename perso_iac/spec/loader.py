@@ -17,6 +17,7 @@ from ..errors import SpecError, SpecValidationError
 from . import variables as variables_mod
 from .flatten import Flattener, build_outputs, check_cycles, digest
 from .model import Spec
+from .readfile import SPEC_MAX_BYTES, read_bounded
 from .validate import Problems, check_semantics, check_structure
 from .yamlsrc import parse_yaml
 
@@ -26,16 +27,10 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
     spec_path = Path(path)
     file = str(path)
     try:
-        text = spec_path.read_text(encoding="utf-8")
+        text = read_bounded(spec_path, "spec file", SPEC_MAX_BYTES, display=file)
     except FileNotFoundError:
         raise SpecError(f"spec file {file} does not exist",
                         hint="pass the spec with -f FILE, or run perso where perso.yaml is") from None
-    except IsADirectoryError:
-        raise SpecError(f"{file} is a directory, not a spec file", hint="pass the YAML file with -f FILE") from None
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{file} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    except OSError as exc:
-        raise SpecError(f"cannot read spec file {file}: {exc.strerror or exc}") from None
 
     doc = parse_yaml(text, file)
     problems = Problems(doc)

@@ -21,6 +21,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from ..errors import Problem
+from ..facts import filters as facts_filters
 from . import avro, catalog
 from .schema import DATASET_TYPES, KEY_PATTERN, NAME_PATTERN, spec_json_schema
 from .variables import did_you_mean
@@ -36,7 +37,6 @@ S3_RE = re.compile(r"^(s3|http|https)://.+$")
 PERSONALIZE_ARN_RE = re.compile(r"^arn:([a-z\d-]+):personalize:.*:.*:.+$")
 SOLUTION_VERSION_ARN_RE = re.compile(r"^arn:([a-z\d-]+):personalize:[^:]*:\d{12}:solution/[^/]+/[^/]+$")
 SCHEDULE_RE = re.compile(r"^rate\((\d+) days?\)$")
-FILTER_RE = re.compile(r"^\s*(INCLUDE|EXCLUDE)\s+(ItemID|ActionID|UserID)\s+WHERE\s+\S", re.IGNORECASE)
 METRIC_EXPR_RE = re.compile(r"^\s*(SUM\(\s*(Interactions|Items)\.[A-Za-z_][A-Za-z0-9_]*\s*\)|SAMPLECOUNT\(\s*\))\s*$")
 OUTPUT_REF_RE = re.compile(r"^\$\{([a-z_]+(?:\.[A-Za-z0-9_-]+)+)\.([A-Za-z]+)\}(.*)$", re.DOTALL)
 MAX_NAME = 63
@@ -311,7 +311,7 @@ def check_semantics(data: Any, problems: Problems, base_dir: Path) -> Checked:
             second = list(sections["event_trackers"])[1]
             problems.add((*gpath, "event_trackers", second), "a dataset group can have only one event tracker",
                          "remove all but one event tracker")
-        check_filters(gpath, sections["filters"], present_types, problems)
+        check_filters(gpath, sections["filters"], present_types, problems, sections["datasets"], checked)
         check_recommenders(gpath, sections["recommenders"], domain, problems)
         check_metric_attributions(gpath, sections["metric_attributions"], present_types, problems)
 
@@ -419,16 +419,11 @@ def load_avro(entry: Mapping[str, Any], path: PathT, base_dir: Path, problems: P
             return None
         at: PathT = (*path, "schema_file")
         file = (base_dir / file_value)
-        try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            problems.add(at, f"schema file '{file_value}' does not exist (looked in {file.parent})",
-                         "schema_file is relative to the spec file")
+        text, why = avro.read_schema_file(file, file_value)
+        if text is None:
+            problems.add(at, why or "cannot read the schema file", "schema_file is relative to the spec file")
             return None
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.add(at, f"cannot read schema file '{file_value}': {exc}")
-            return None
-        obj, issue = _parse_json_no_dupes(text)
+        obj, issue = avro.parse_schema_json(text)
         if issue:
             problems.add(at, f"{file_value}: {issue}", "the schema file must hold one JSON object")
             return None
@@ -436,7 +431,7 @@ def load_avro(entry: Mapping[str, Any], path: PathT, base_dir: Path, problems: P
     inline = entry["schema"]
     at = (*path, "schema")
     if isinstance(inline, str):
-        obj, issue = _parse_json_no_dupes(inline)
+        obj, issue = avro.parse_schema_json(inline)
         if issue:
             problems.add(at, f"the schema string is not valid JSON: {issue}",
                          "write the schema as a YAML mapping, or as a JSON object string")
@@ -462,23 +457,6 @@ def report_avro_issues(issues: Iterable[avro.AvroIssue], at: PathT, problems: Pr
         else:
             inner = dotted(issue.path)
             problems.add(at, f"{prefix}{inner + ': ' if inner else ''}{issue.message}{suffix}", issue.hint)
-
-
-def _parse_json_no_dupes(text: str) -> tuple[Any, str | None]:
-    def pairs(items: list[tuple[str, Any]]) -> dict:
-        out: dict = {}
-        for k, v in items:
-            if k in out:
-                raise ValueError(f"duplicate key '{k}'")
-            out[k] = v
-        return out
-
-    try:
-        return json.loads(text, object_pairs_hook=pairs), None
-    except json.JSONDecodeError as exc:
-        return None, f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-    except ValueError as exc:
-        return None, str(exc)
 
 
 def check_datasets(gkey: str, gpath: PathT, group: dict, datasets: dict, domain: str | None,
@@ -636,32 +614,32 @@ def check_campaigns(gpath: PathT, campaigns: dict, solutions: dict, problems: Pr
                          "remove syncWithLatestSolutionVersion (perso sets it), or pin a version")
 
 
-_FILTER_DATASETS = {"Interactions": "Interactions", "Items": "Items", "Users": "Users", "Actions": "Actions",
-                    "Action_Interactions": "Action_Interactions"}
-
-
-def check_filters(gpath: PathT, filters: dict, present: set[str], problems: Problems) -> None:
+def check_filters(gpath: PathT, filters: dict, present: set[str], problems: Problems,
+                  datasets: Mapping[str, Any] | None = None, checked: Checked | None = None) -> None:
+    """The filter grammar and CreateFilter's rules live in `perso_iac.facts.filters`."""
+    fields = filter_datasets(present, datasets or {}, checked)
+    texts = []
     for key, flt in filters.items():
-        if not isinstance(flt, dict):
-            continue
-        expr = flt.get("filterExpression")
+        expr = flt.get("filterExpression") if isinstance(flt, dict) else None
         if not isinstance(expr, str):
             continue
-        at: PathT = (*gpath, "filters", key, "filterExpression")
-        if not expr.strip():
-            problems.add(at, "filterExpression is empty",
-                         'e.g. EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")')
-            continue
-        if len(expr) > 2500:
-            problems.add(at, f"filterExpression is {len(expr)} characters long; AWS allows 2500")
-        if not FILTER_RE.match(expr):
-            problems.add(at, "a filter expression starts with INCLUDE or EXCLUDE, then ItemID, ActionID or "
-                             "UserID, then WHERE",
-                         'e.g. EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("purchase")')
-        for ds in sorted(set(re.findall(r"\b(Action_Interactions|Interactions|Items|Users|Actions)\.", expr))):
-            if ds not in present:
-                problems.add(at, f"the filter uses {ds} data, and dataset group '{gpath[1]}' has no {ds} dataset",
-                             f"add a dataset with datasetType: {ds}, or change the expression")
+        texts.append(expr)
+        for issue in facts_filters.check(expr, fields):
+            problems.add((*gpath, "filters", key, "filterExpression"), issue.text(), issue.hint)
+    over = facts_filters.check_group(texts)
+    if over is not None:
+        problems.add((*gpath, "filters"), over.text(), over.hint)
+
+
+def filter_datasets(present: set[str], datasets: Mapping[str, Any], checked: Checked | None) -> dict[str, Any]:
+    """Dataset type -> its schema's fields (None when the schema could not be read)."""
+    out: dict[str, Any] = {t: None for t in present}
+    for ds in datasets.values():
+        dtype = normalize_dataset_type(_d(ds).get("datasetType"))
+        schema_key = _d(ds).get("schema")
+        if dtype in out and checked is not None and isinstance(schema_key, str) and schema_key in checked.schemas:
+            out[dtype] = avro.check_schema(checked.schemas[schema_key])[0] or None
+    return out
 
 
 def check_recommenders(gpath: PathT, recommenders: dict, domain: str | None, problems: Problems) -> None:

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, SpecError
-from .yamlsrc import Document, parse_yaml
+from .readfile import SPEC_MAX_BYTES, read_bounded
+from .yamlsrc import MAX_INT_DIGITS, Document, parse_yaml
 
 TYPES = ("string", "integer", "number", "boolean")
 ENV_PREFIX = "PERSO_VAR_"
@@ -64,7 +65,7 @@ def coerce(value: Any, type_: str) -> Any:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
-            return int(value)
+            return _int(value)
         raise CoercionError(f"{value!r} is not an integer")
     if type_ == "number":
         if isinstance(value, bool):
@@ -74,7 +75,7 @@ def coerce(value: Any, type_: str) -> Any:
         if isinstance(value, str):
             text = value.strip()
             if re.fullmatch(r"[+-]?\d+", text):
-                return int(text)
+                return _int(text)
             try:
                 number = float(text)
             except ValueError:
@@ -94,6 +95,13 @@ def coerce(value: Any, type_: str) -> Any:
                 return False
         raise CoercionError(f"{value!r} is not a boolean (true or false)")
     raise CoercionError(f"unknown type {type_!r}")
+
+
+def _int(text: str) -> int:
+    if len(text.strip()) > MAX_INT_DIGITS:
+        raise CoercionError(f"an integer of {len(text.strip()):,} characters is too large "
+                            f"(at most {MAX_INT_DIGITS})")
+    return int(text)
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
@@ -181,11 +189,9 @@ def assign(doc: Document, declared: dict[str, Variable], cli: Mapping[str, str],
 def _read_var_file(file: str | Path) -> Document:
     path = Path(file)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bounded(path, "variables file", SPEC_MAX_BYTES, display=str(file))
     except FileNotFoundError:
         raise SpecError(f"variables file {file} does not exist", hint="check the --var-file path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read variables file {file}: {exc}") from None
     return parse_yaml(text, str(file))  # JSON is YAML
 
 

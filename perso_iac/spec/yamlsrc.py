@@ -5,6 +5,11 @@
 path (a tuple of mapping keys and list indices). Duplicate mapping keys are collected as
 problems instead of silently keeping the last value. Syntax errors raise `SpecError` naming
 `file:line:col`.
+
+Input is bounded while it is composed, before anything is expanded: at most `MAX_DEPTH` levels of
+nesting, `MAX_NODES` values once aliases are expanded (a "billion laughs" alias bomb is refused
+in milliseconds, at the line of the node that grows too large), integers of at most
+`MAX_INT_DIGITS` characters, no NUL or other control characters.
 """
 
 from __future__ import annotations
@@ -63,19 +68,86 @@ class Document:
         return Problem(self.file, pos.line, pos.col, dotted(path), message, hint)
 
 
+MAX_DEPTH = 64             # nesting levels, aliases expanded; specs use about 12
+MAX_NODES = 100_000        # values once aliases are expanded; specs hold a few hundred
+MAX_INT_DIGITS = 64        # the text of one integer; Personalize's largest are 10 digits
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
+class _Limit(Exception):
+    def __init__(self, mark: yaml.Mark, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.mark, self.message, self.hint = mark, message, hint
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader; we walk the composed node graph ourselves to keep positions."""
+    """SafeLoader; we walk the composed node graph ourselves to keep positions.
+
+    `compose_node` also measures every node as it is composed: its size and height with aliases
+    expanded (an alias costs what its anchor costs), so expansion is never needed to refuse it.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._composed = 0
+        self._size: dict[int, int] = {}
+        self._height: dict[int, int] = {}
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Limit(event.start_mark, f"nested more than {MAX_DEPTH} levels deep",
+                         "a spec never needs this much nesting; check the brackets and indentation")
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if isinstance(event, yaml.AliasEvent):
+            return node  # measured where its anchor was composed (or still being composed)
+        self._composed += 1
+        if isinstance(node, yaml.SequenceNode):
+            children: list[yaml.Node] = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        size = 1 + sum(self._size.get(id(c), 1) for c in children)
+        height = 1 + max((self._height.get(id(c), 1) for c in children), default=0)
+        if size > MAX_NODES or self._composed > MAX_NODES:
+            raise _Limit(event.start_mark,
+                         f"this value holds more than {MAX_NODES:,} values once its aliases are expanded"
+                         if size > self._composed else f"the document holds more than {MAX_NODES:,} values",
+                         "remove the aliases (*name) that repeat large values")
+        if height > MAX_DEPTH:
+            raise _Limit(event.start_mark, f"nested more than {MAX_DEPTH} levels deep once its aliases "
+                         "are expanded", "remove the aliases (*name) that nest values in themselves")
+        self._size[id(node)] = size
+        self._height[id(node)] = height
+        return node
 
 
 def _pos(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+def _where(file: str, mark: yaml.Mark | None) -> str:
+    return f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
+
+
 def parse_yaml(text: str, file: str) -> Document:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(text, file, exc) from None
     try:
         try:
             node = loader.get_single_node()
+        except _Limit as exc:
+            raise SpecError(f"{_where(file, exc.mark)}: {exc.message}", hint=exc.hint) from None
+        except yaml.reader.ReaderError as exc:
+            raise _reader_error(text, file, exc) from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
@@ -99,6 +171,17 @@ def parse_yaml(text: str, file: str) -> Document:
         loader.dispose()
 
 
+def _reader_error(text: str, file: str, exc: yaml.reader.ReaderError) -> SpecError:
+    """A NUL or another character YAML does not allow, located."""
+    index = max(0, min(exc.position, len(text)))
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    char = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+    what = "a NUL character" if char == 0 else f"the control character U+{char:04X}"
+    return SpecError(f"{file}:{line}:{col}: invalid YAML: {what} is not allowed",
+                     hint="remove it; this may be a binary file")
+
+
 def _flatten(loader: _Loader, node: yaml.MappingNode) -> int:
     """Resolve `<<` merge keys in place; return how many leading pairs came from merges."""
     cache: dict[int, int] = loader.__dict__.setdefault("_merged", {})
@@ -120,7 +203,7 @@ def _build(loader: _Loader, node: yaml.Node, path: Path, doc: Document, active: 
         out: dict[Any, Any] = {}
         own: set[Any] = set()
         for index, (key_node, value_node) in enumerate(node.value):
-            key = loader.construct_object(key_node, deep=True)
+            key = _construct(loader, key_node, doc)
             if isinstance(key, list | dict):
                 pos = _pos(key_node)
                 doc.problems.append(Problem(doc.file, pos.line, pos.col, dotted(path),
@@ -154,8 +237,22 @@ def _build(loader: _Loader, node: yaml.Node, path: Path, doc: Document, active: 
             doc.values[child] = _pos(item)
             items.append(_build(loader, item, child, doc, active))
         return items
-    value = loader.construct_object(node, deep=True)
+    value = _construct(loader, node, doc)
     if not isinstance(value, str | int | float | bool | type(None)):
         # timestamps, binary: keep the text as written; the schema decides whether it fits
         value = node.value if isinstance(node, yaml.ScalarNode) else str(value)
     return value
+
+
+def _construct(loader: _Loader, node: yaml.Node, doc: Document) -> Any:
+    """`construct_object`, refusing integers too long to be meant (and to be printed)."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS:
+        pos = _pos(node)
+        raise SpecError(f"{doc.file}:{pos.line}:{pos.col}: an integer of {len(node.value):,} characters "
+                        f"is too large (at most {MAX_INT_DIGITS})",
+                        hint="quote it if it is meant as text")
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # e.g. an integer text Python refuses to convert
+        pos = _pos(node)
+        raise SpecError(f"{doc.file}:{pos.line}:{pos.col}: invalid value: {exc}") from None

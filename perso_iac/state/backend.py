@@ -25,6 +25,7 @@ import os
 import random
 import signal
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -63,7 +64,7 @@ class LockInfo:
     def new(cls, operation: str, path: str, lease_seconds: int | None = None) -> LockInfo:
         if lease_seconds is None:
             lease_seconds = default_lease_seconds()
-        info: dict[str, Any] = {"pid": os.getpid(), "host": socket.gethostname()}
+        info: dict[str, Any] = {"pid": os.getpid(), "host": socket.gethostname(), **_process_identity(os.getpid())}
         ci_url = ci_run_url()
         if ci_url:
             info["ci_run_url"] = ci_url
@@ -96,17 +97,25 @@ class LockInfo:
         return (now or _now()) >= expires
 
     def holder_gone(self) -> bool:
-        """True when the holder ran on this host and its process no longer exists."""
+        """True when the holder ran on this host and its process no longer exists.
+
+        "This host" is the host name and, where the lock recorded it, the PID namespace: two
+        containers with one host name each have their own PIDs, and neither can tell whether the
+        other's process is alive. A PID reused by a newer process (another start time) is gone too."""
         pid, host = self.info.get("pid"), self.info.get("host")
-        if not isinstance(pid, int) or host != socket.gethostname():
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0 or host != socket.gethostname():
+            return False
+        recorded_ns = self.info.get("pid_ns")
+        if recorded_ns and recorded_ns != _pid_namespace():
             return False
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
             return True
         except OSError:  # e.g. EPERM: it exists, owned by someone else
-            return False
-        return False
+            pass
+        started = self.info.get("pid_start")
+        return bool(started) and _process_identity(pid).get("pid_start") not in (None, started)
 
     def abandoned(self) -> bool:
         """The lock can be broken without naming it: its lease expired or its process is gone."""
@@ -121,6 +130,32 @@ class LockInfo:
         elif self.expired():
             text += f"; its lease expired at {self.expires} (the holder stopped renewing it, probably killed)"
         return text
+
+
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def _process_identity(pid: int) -> dict[str, Any]:
+    """What tells this process apart from a later one with its PID (Linux): namespace, start time."""
+    out: dict[str, Any] = {}
+    ns = _pid_namespace()
+    if ns:
+        out["pid_ns"] = ns
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        out["pid_start"] = fields[19]  # field 22 of stat: start time in clock ticks after boot
+    except (OSError, IndexError):
+        pass
+    return out
+
+
+def _stderr_note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr, flush=True)
 
 
 def _now() -> datetime:
@@ -222,17 +257,35 @@ def lock_timeout_from_env() -> float:
 
 def acquire(backend: StateBackend, operation: str, *, timeout: float | None = None,
             sleep: Callable[[float], None] = time.sleep,
-            clock: Callable[[], float] = time.monotonic) -> LockInfo:
+            clock: Callable[[], float] = time.monotonic,
+            notify: Callable[[str], None] = _stderr_note) -> LockInfo:
     """Take the lock; while it is held, retry with jittered exponential backoff for up to
     `timeout` seconds (Terraform's -lock-timeout; default PERSO_LOCK_TIMEOUT, else 0), then raise
-    the StateLockedError naming the holder."""
+    the StateLockedError naming the holder.
+
+    A lock whose holder ran on this host and is no longer running (a SIGKILLed run) is broken at
+    once, and `notify` says so. Any other lock is only ever released by its lease running out and
+    `perso state unlock`: from another host, perso cannot tell whether the holder is alive."""
     timeout = lock_timeout_from_env() if timeout is None else max(0.0, timeout)
     deadline = clock() + timeout
     delay = 0.5
+    broken = 0
     while True:
         try:
             return backend.lock(operation)
         except StateLockedError as exc:
+            holder = exc.lock
+            if broken < 3 and holder is not None and holder.id and holder.holder_gone() and \
+                    hasattr(backend, "break_lock"):
+                broken += 1
+                try:
+                    backend.break_lock(holder)  # only if it is still that lock: conditional
+                except PersoError:
+                    continue  # it changed meanwhile (another run broke it, or took the lock): look again
+                notify(f"broke the lock {holder.id} on {backend.describe()}: its holder {holder.who} "
+                       f"(pid {holder.info.get('pid')}, '{holder.operation}' since {holder.created}) is no longer "
+                       "running on this host")
+                continue
             remaining = deadline - clock()
             if remaining <= 0:
                 if timeout > 0:
@@ -292,7 +345,8 @@ def _sigterm_unwinds() -> Iterator[None]:
 @contextlib.contextmanager
 def locked(backend: StateBackend, operation: str, *, enabled: bool = True, timeout: float | None = None,
            sleep: Callable[[float], None] = time.sleep,
-           clock: Callable[[], float] = time.monotonic) -> Iterator[LockInfo | None]:
+           clock: Callable[[], float] = time.monotonic,
+           notify: Callable[[str], None] = _stderr_note) -> Iterator[LockInfo | None]:
     """Hold the backend's lock for the duration of the block (no-op when `enabled` is False).
 
     A held lock is retried with backoff for up to `timeout` seconds (see `acquire`). While the
@@ -301,7 +355,7 @@ def locked(backend: StateBackend, operation: str, *, enabled: bool = True, timeo
     if not enabled:
         yield None
         return
-    lock = acquire(backend, operation, timeout=timeout, sleep=sleep, clock=clock)
+    lock = acquire(backend, operation, timeout=timeout, sleep=sleep, clock=clock, notify=notify)
     renewer = _Renewer(backend, lock) if lock.lease_seconds > 0 and hasattr(backend, "renew") else None
     if renewer:
         renewer.start()

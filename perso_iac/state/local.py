@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 
 from ..errors import StaleStateError, StateConflictError, StateCorruptError, StateError, StateLockedError
 from .backend import LockInfo, StateVersion, lock_error
@@ -28,6 +29,16 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: the lock file still keeps perso runs apart
     fcntl = None  # type: ignore[assignment]
+
+MAX_STATE_BYTES = 256 * 1024 * 1024  # refuse before reading; a state of 1,000 resources is about 2 MB
+
+
+def _nonblocking(path: str, flags: int) -> int:
+    """Open without waiting for a writer when the path is a FIFO (refused right after)."""
+    fd = os.open(path, flags | os.O_NONBLOCK)
+    os.set_blocking(fd, True)
+    return fd
+
 
 # What identifies one stored version: (lineage, serial, inode, mtime_ns, size).
 Version = tuple[str, int, int, int, int]
@@ -48,9 +59,14 @@ class LocalBackend:
     def _load(self, path: Path | None = None) -> tuple[StateFile, Version] | None:
         path = path or self.path
         try:
-            with open(path, "rb") as handle:
+            with open(path, "rb", opener=_nonblocking) as handle:
                 stat = os.fstat(handle.fileno())
-                raw = handle.read()
+                if not S_ISREG(stat.st_mode):
+                    raise StateError(f"state {path} is not a regular file", hint="point --state at a state file")
+                if stat.st_size > MAX_STATE_BYTES:
+                    raise StateCorruptError(f"state {path} is too large ({stat.st_size:,} bytes; perso writes "
+                                            f"states far below {MAX_STATE_BYTES:,})", hint="check --state")
+                raw = handle.read(MAX_STATE_BYTES + 1)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -58,7 +74,7 @@ class LocalBackend:
                              hint="check the file's permissions") from exc
         try:
             data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             hint = (f"restore {self.backup_path} with `perso state push {self.backup_path} --force`"
                     if path == self.path else "it cannot be used")
             raise StateCorruptError(f"state {path} is not valid JSON ({exc}); it may be truncated",
@@ -156,17 +172,20 @@ class LocalBackend:
     def lock(self, operation: str) -> LockInfo:
         info = LockInfo.new(operation, str(self.path))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            raise lock_error(str(self.path), self.lock_info()) from None
-        except OSError as exc:
-            raise StateError(f"cannot create the lock file {self.lock_path}: {exc.strerror or exc}") from exc
-        with os.fdopen(fd, "w") as handle:
-            json.dump(info.to_dict(), handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        return info
+        with self._write_mutex():  # so that break_lock never removes a lock being created
+            try:
+                fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self.lock_info()
+            except OSError as exc:
+                raise StateError(f"cannot create the lock file {self.lock_path}: {exc.strerror or exc}") from exc
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    json.dump(info.to_dict(), handle)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                return info
+        raise lock_error(str(self.path), holder)
 
     def renew(self, lock_id: str) -> LockInfo:
         holder = self.lock_info()
@@ -187,14 +206,18 @@ class LocalBackend:
         self.lock_path.unlink(missing_ok=True)
 
     def break_lock(self, seen: LockInfo) -> None:
-        """Remove the lock if it is still the one `seen` (force-unlock)."""
-        holder = self.lock_info()
-        if holder is None:
-            return
-        if holder != seen:
-            raise StateError(f"the lock on {self.path} changed meanwhile: it is now {holder.describe()}",
-                             hint="check `perso state lock-info` again")
-        self.lock_path.unlink(missing_ok=True)
+        """Remove the lock if it is still the one `seen` (force-unlock, or its holder died).
+
+        Under the directory's flock, which `lock()` also holds while it creates a lock: the lock
+        compared is the lock removed."""
+        with self._write_mutex():
+            holder = self.lock_info()
+            if holder is None:
+                return
+            if holder != seen:
+                raise StateError(f"the lock on {self.path} changed meanwhile: it is now {holder.describe()}",
+                                 hint="check `perso state lock-info` again")
+            self.lock_path.unlink(missing_ok=True)
 
     def lock_info(self) -> LockInfo | None:
         for attempt in range(5):

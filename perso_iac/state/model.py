@@ -65,22 +65,47 @@ class StateFile:
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "state") -> StateFile:
+        """Parse and check a state document (see `checks`); StateCorruptError when it can't be used."""
+        from . import checks  # checks reads this module's classes: import it late
+
         try:
             if not isinstance(data, dict):
                 raise TypeError("top level is not an object")
-            if data.get("version") != STATE_FORMAT_VERSION:
-                raise ValueError(f"unsupported state format version {data.get('version')!r}")
+            version = data.get("version")
+            if isinstance(version, int) and not isinstance(version, bool) and version > STATE_FORMAT_VERSION:
+                raise checks.StateInvalidError(source, [
+                    f"it has state format {version}, written by perso {data.get('perso_version') or '?'}; "
+                    f"this perso ({checks.__version__}) reads format {STATE_FORMAT_VERSION}"],
+                    hint="upgrade perso to the version that wrote it; an older perso could misread it")
+            if version != STATE_FORMAT_VERSION:
+                raise ValueError(f"unsupported state format version {version!r}")
+            if checks.too_deep(data):
+                raise ValueError(f"it is nested more than {checks.MAX_DEPTH} levels deep")
+            items = data.get("resources", [])
+            if not isinstance(items, list):
+                raise TypeError("'resources' is not a list")
+            serial = data["serial"]
+            if isinstance(serial, bool) or not isinstance(serial, int) or serial < 0:
+                raise ValueError(f"'serial' must be a whole number, not {serial!r}")
             resources = {}
-            for item in data.get("resources", []):
+            duplicates = []
+            for item in items:
+                if not isinstance(item, dict):
+                    raise TypeError(f"a resource entry is not an object: {str(item)[:60]!r}")
                 res = ResourceState.from_dict(item)
+                if res.address in resources:
+                    duplicates.append(f"{res.address}: listed twice in the state (the second entry hides the first)")
                 resources[res.address] = res
-            return cls(
+            outputs = data.get("outputs") or {}
+            if not isinstance(outputs, dict):
+                raise TypeError("'outputs' is not an object")
+            state = cls(
                 stack=str(data["stack"]),
                 lineage=str(data["lineage"]),
-                serial=int(data["serial"]),
-                version=int(data["version"]),
+                serial=serial,
+                version=int(version),
                 resources=resources,
-                outputs=dict(data.get("outputs") or {}),
+                outputs=dict(outputs),
                 perso_version=str(data.get("perso_version", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -90,3 +115,5 @@ class StateFile:
                 hint="restore a previous version (e.g. the .backup file or an S3 object version) "
                 "and push it with `perso state push FILE`",
             ) from exc
+        checks.enforce(state, source, extra=duplicates)
+        return state

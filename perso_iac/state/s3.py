@@ -285,7 +285,7 @@ class S3Backend:
                                     "or altered", hint=hint)
         try:
             data = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise StateCorruptError(f"{source} is not valid JSON ({exc}); it may be truncated", hint=hint) from exc
         return StateFile.from_dict(data, source=source)
 

@@ -636,3 +636,70 @@ def test_lock_info_round_trips_unknown_fields_safely():
     data = {**info.to_dict(), "future_field": 1}
     assert LockInfo.from_dict(data) == info
     assert replace(info, expires="").expired() is False
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    return dead.pid
+
+
+def _store_lock(backend: StateBackend, info: LockInfo) -> None:
+    _store_raw(backend, json.dumps(info.to_dict()).encode(), lock=True)
+
+
+def test_a_lock_whose_holder_died_on_this_host_is_broken_at_once_and_said(make):
+    dead = LockInfo.new("apply", "x")
+    dead = replace(dead, info={**dead.info, "pid": _dead_pid()})
+    _store_lock(make(), dead)
+    notes: list[str] = []
+    with locked(make(), "apply", notify=notes.append) as lock:
+        assert make().lock_info().id == lock.id != dead.id
+    assert len(notes) == 1 and f"broke the lock {dead.id}" in notes[0]
+    assert f"pid {dead.info['pid']}" in notes[0] and "no longer running on this host" in notes[0]
+    assert make().lock_info() is None
+
+
+@pytest.mark.parametrize("elsewhere", [{"host": "ci-runner-7"}, {"pid_ns": "pid:[1]"}, {}])
+def test_a_lock_from_another_host_or_a_live_holder_follows_the_lease_rules(make, elsewhere):
+    import os
+
+    holder = LockInfo.new("apply", "x")
+    pid = _dead_pid() if elsewhere else os.getpid()  # {}: this very process, alive
+    holder = replace(holder, info={**holder.info, "pid": pid, **elsewhere})
+    _store_lock(make(), holder)
+    notes: list[str] = []
+    with pytest.raises(StateLockedError) as info, locked(make(), "apply", notify=notes.append):
+        pass
+    assert info.value.lock == holder and notes == []
+    assert f"perso state unlock {holder.id}" in info.value.hint
+    assert make().lock_info() == holder
+
+
+def test_racing_runs_break_a_dead_lock_once_and_exactly_one_takes_it(make):
+    dead = LockInfo.new("apply", "x")
+    dead = replace(dead, info={**dead.info, "pid": _dead_pid()})
+    _store_lock(make(), dead)
+    won: list[LockInfo] = []
+    refused: list[StateLockedError] = []
+    barrier = threading.Barrier(6)
+
+    def run() -> None:
+        backend = make()
+        barrier.wait()
+        try:
+            won.append(backend_mod.acquire(backend, "apply", timeout=0, notify=lambda _: None))
+        except StateLockedError as exc:
+            refused.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1 and len(refused) == 5, (won, refused)
+    assert make().lock_info().id == won[0].id  # nobody broke the winner's (live) lock
+    make().unlock(won[0].id)

@@ -4,6 +4,7 @@ code 2 and the right attribute; known drift can be ignored; drift never writes a
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import boto3
@@ -14,14 +15,18 @@ SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "perso-json.
 FILTER = """\
     filters:
       no-clicks:
-        filterExpression: EXCLUDE ItemID WHERE Interactions.USER_ID IN ($USERS)
+        filterExpression: EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ($EVENTS)
 """
+# AWS filters interactions by EVENT_TYPE only (filter-expression-guidelines-requirements.html)
+TIMESTAMP = re.compile(r"^( *)- \{name: TIMESTAMP, type: long\}$", re.M)
 
 
 @pytest.fixture
 def applied(stack):
     """The e2e stack plus a filter, applied."""
-    stack.spec.write_text(stack.spec.read_text() + FILTER)
+    spec, added = TIMESTAMP.subn(r"\g<0>\n\1- {name: EVENT_TYPE, type: string}", stack.spec.read_text())
+    assert added == 1
+    stack.spec.write_text(spec + FILTER)
     result = stack.perso("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert "filter.e2e.no-clicks" in stack.addresses()

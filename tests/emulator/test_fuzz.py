@@ -18,7 +18,7 @@ ALLOWED_ERRORS = {
     "InvalidInputException", "InvalidNextTokenException", "LimitExceededException", "ResourceAlreadyExistsException",
     "ResourceInUseException", "ResourceNotFoundException", "TooManyTagKeysException", "TooManyTagsException",
 }
-FILTERS = ['EXCLUDE ItemID WHERE Interactions.ITEM_ID IN ("a")', 'INCLUDE ItemID WHERE Items.GENRE IN ("x")', "bogus"]
+FILTERS = ['EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("a")', 'INCLUDE ItemID WHERE Items.GENRE IN ("x")', "bogus"]
 SCHEMAS = [INTERACTIONS, ITEMS, ITEMS_V2, USERS, "{}", "nope"]
 
 

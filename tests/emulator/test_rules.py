@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from emulator_helpers import (
     INTERACTIONS,
+    INTERACTIONS_EVENTS,
     ITEMS,
     ROLE,
     USERS,
@@ -53,8 +54,9 @@ def test_dataset_with_active_campaign_filter_or_tracker_cannot_be_deleted(client
     wait(client.describe_event_tracker, "eventTracker", eventTrackerArn=tracker)
     client.delete_event_tracker(eventTrackerArn=tracker)
     wait_gone(client.describe_event_tracker, eventTrackerArn=tracker)
+    create_dataset(client, chain["group"], ITEMS, "Items", name="items")
     flt = client.create_filter(name="f", datasetGroupArn=chain["group"],
-                               filterExpression='EXCLUDE ItemID WHERE Interactions.ITEM_ID IN ("x")')["filterArn"]
+                               filterExpression='EXCLUDE ItemID WHERE Items.GENRE IN ("x")')["filterArn"]
     with pytest.raises(client.exceptions.ResourceInUseException) as info:
         client.delete_dataset(datasetArn=chain["dataset"])
     assert "filters" in str(info.value)
@@ -166,10 +168,10 @@ def test_pagination_with_next_token(client):
 
 def test_list_filters_result_key_and_paginator(client):
     group = create_group(client)
-    create_dataset(client, group)
+    create_dataset(client, group, INTERACTIONS_EVENTS)
     for i in range(3):
         client.create_filter(name=f"f{i}", datasetGroupArn=group,
-                             filterExpression='EXCLUDE ItemID WHERE Interactions.ITEM_ID IN ("x")')
+                             filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("x")')
     first = client.list_filters(datasetGroupArn=group, maxResults=2)
     assert len(first["Filters"]) == 2 and first["nextToken"]
     names = [f["name"] for page in client.get_paginator("list_filters").paginate(
@@ -270,7 +272,7 @@ def test_filter_quota_and_expression_checks(noretry, emulator):
     client = noretry
     emulator.backend.configure(quotas={"filters_per_dataset_group": 1})
     group = create_group(client)
-    create_dataset(client, group)
+    create_dataset(client, group, INTERACTIONS_EVENTS)
     with pytest.raises(client.exceptions.InvalidInputException):
         client.create_filter(name="f", datasetGroupArn=group, filterExpression="DROP TABLE items")
     with pytest.raises(client.exceptions.InvalidInputException):  # no Items dataset
@@ -278,10 +280,10 @@ def test_filter_quota_and_expression_checks(noretry, emulator):
     with pytest.raises(client.exceptions.InvalidInputException):  # unknown field
         client.create_filter(name="f", datasetGroupArn=group,
                              filterExpression='INCLUDE ItemID WHERE Interactions.NOPE IN ("a")')
-    client.create_filter(name="f", datasetGroupArn=group, filterExpression='EXCLUDE ItemID WHERE Interactions.ITEM_ID IN ("a")')
+    client.create_filter(name="f", datasetGroupArn=group, filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("a")')
     with pytest.raises(client.exceptions.LimitExceededException):
         client.create_filter(name="g", datasetGroupArn=group,
-                             filterExpression='EXCLUDE ItemID WHERE Interactions.ITEM_ID IN ("a")')
+                             filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("a")')
 
 
 def test_tags_on_create_and_limits(client):

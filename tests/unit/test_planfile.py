@@ -23,8 +23,9 @@ from perso_iac.planfile import (
     write_plan_file,
 )
 from perso_iac.resources.base import Observed
+from perso_iac.spec.flatten import digest as spec_digest
 from perso_iac.spec.model import Lifecycle, OutputSpec, Ref, ResourceSpec, Spec
-from perso_iac.state.model import StateFile
+from perso_iac.state.model import ResourceState, StateFile
 
 ACCT = "arn:aws:personalize:us-east-1:123456789012"
 SOL = f"{ACCT}:solution/ml-up"
@@ -40,10 +41,15 @@ CAMPAIGN_SPEC = ResourceSpec(
 )
 SOLUTION_SPEC = ResourceSpec(address="solution.ml.up", type="solution", name="ml-up",
                              params={"recipeArn": "arn:aws:personalize:::recipe/aws-user-personalization-v2"})
-SPEC = Spec(path=Path("perso.yaml"), stack="ml", resources={r.address: r for r in (SOLUTION_SPEC, CAMPAIGN_SPEC)},
+VERSION_SPEC = ResourceSpec(address="solution_version.ml.up", type="solution_version", name="ml-up",
+                            params={"solutionArn": Ref("solution.ml.up")}, depends_on=("solution.ml.up",))
+IMPORT_SPEC = ResourceSpec(address="dataset_import.ml.items", type="dataset_import", name="ml-items",
+                           params={"dataSource": {"dataLocation": "s3://b/items.csv"}})
+RESOURCES = {r.address: r for r in (SOLUTION_SPEC, VERSION_SPEC, IMPORT_SPEC, CAMPAIGN_SPEC)}
+OUTPUTS = {"campaign": OutputSpec("campaign", Ref("campaign.ml.main"), "the campaign")}
+SPEC = Spec(path=Path("perso.yaml"), stack="ml", resources=RESOURCES,
             region="us-east-1", backend={"s3": {"bucket": "b", "key": "k", "secret_key": "SHOULD-NOT-APPEAR"}},
-            outputs={"campaign": OutputSpec("campaign", Ref("campaign.ml.main"), "the campaign")},
-            digest="sha256:" + "a" * 64)
+            outputs=OUTPUTS, digest=spec_digest(RESOURCES, OUTPUTS))
 
 CHANGES = (
     Change(address="solution.ml.up", type="solution", action=Action.NOOP, name="ml-up", arn=SOL,
@@ -133,7 +139,11 @@ def test_missing_plan_file_is_a_clear_error(tmp_path):
 
 
 def _state(serial: int, lineage: str = "lin-1", stack: str = "ml") -> StateFile:
-    return StateFile(stack=stack, lineage=lineage, serial=serial)
+    """The state PLAN was made against: it holds what the plan updates and deletes."""
+    state = StateFile(stack=stack, lineage=lineage, serial=serial)
+    for change in CHANGES:
+        state.record(ResourceState(address=change.address, type=change.type, name=change.name, arn=change.arn or ""))
+    return state
 
 
 def test_state_checks_name_what_moved(saved_path):
@@ -191,3 +201,87 @@ def test_a_spec_passed_as_plan_file_gets_a_pointed_hint(tmp_path):
     with pytest.raises(PlanFileError, match="looks like a spec") as info:
         read_plan_file(spec)
     assert "perso apply -f" in info.value.hint
+
+
+def _forge(path: Path, edit) -> None:
+    """Edit a saved plan and give it a matching checksum, as someone forging it would."""
+    doc = json.loads(path.read_text())
+    edit(doc)
+    doc.pop("checksum")
+    doc["checksum"] = sha256(doc)
+    path.write_text(json.dumps(doc))
+
+
+def _campaign_change(doc: dict) -> dict:
+    return next(c for c in doc["planned_changes"] if c["address"] == "campaign.ml.main")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["planned_changes"].append({**_campaign_change(d), "address": "campaign.nope.nope"}),
+     "campaign.nope.nope: a update of a resource that is not in the plan's spec"),
+    (lambda d: d["planned_changes"].append({**_campaign_change(d), "address": "solution.ml.up"}),
+     "solution.ml.up: not an address of a 'campaign' resource"),
+    (lambda d: d["planned_changes"].append({**_campaign_change(d), "address": "widget.x", "type": "widget"}),
+     "widget.x: not an address of a 'widget' resource"),
+    (lambda d: _campaign_change(d)["after"].update(solutionVersionArn={"$ref": "solution_version.other.x"}),
+     "campaign.ml.main refers to solution_version.other.x, which is not in the plan's spec"),
+    (lambda d: d["resources"].append({**d["resources"][0], "address": "campaign.nope.nope", "type": "campaign"}),
+     "its resources do not match the spec digest it records"),
+    (lambda d: d["resources"][0]["params"].update(recipeArn="arn:aws:personalize:::recipe/aws-sims"),
+     "its resources do not match the spec digest it records"),
+])
+def test_a_forged_plan_touching_what_its_spec_does_not_describe_is_refused(saved_path, edit, message):
+    _forge(saved_path, edit)
+    with pytest.raises(PlanFileError) as info:
+        read_plan_file(saved_path)
+    assert "touches what its spec does not describe" in info.value.message and message in info.value.message
+
+
+def test_a_forged_plan_acting_on_what_the_state_does_not_hold_is_refused(saved_path):
+    saved = read_plan_file(saved_path)
+    state = _state(4)
+    state.forget("filter.ml.old")
+    assert state_moved(saved, state) == [
+        "filter.ml.old: a delete of a resource that is neither in the plan's spec nor in the state"]
+    state = _state(4)
+    state.resources["campaign.ml.main"].arn = f"{ACCT}:campaign/someone-elses"
+    assert state_moved(saved, state) == [
+        f"campaign.ml.main: the plan acts on {CAMP}, the state holds {ACCT}:campaign/someone-elses"]
+    state = _state(4)
+    state.resources["filter.ml.old"].type = "campaign"
+    assert state_moved(saved, state) == ["filter.ml.old: a filter in the plan, a campaign in the state"]
+
+
+def test_plan_files_are_written_0600_whatever_the_umask(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0)
+    try:
+        path = write_plan_file(tmp_path / "plan.json", build_document(PLAN, SPEC, OBSERVED, ORIGIN))
+        (tmp_path / "again.json.tmp").write_text("a leftover, world-readable")
+        os.chmod(tmp_path / "again.json.tmp", 0o666)
+        again = write_plan_file(tmp_path / "again.json", build_document(PLAN, SPEC, OBSERVED, ORIGIN))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(again.stat().st_mode) == 0o600
+    assert read_plan_file(again).plan == PLAN
+
+
+@pytest.mark.parametrize("special", ["dir", "/dev/zero", "fifo"])
+def test_a_plan_path_that_is_no_regular_file_is_refused_unread(tmp_path, special):
+    import os
+
+    path = tmp_path / "plan.json"
+    if special == "dir":
+        path.mkdir()
+    elif special == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to(special)
+    kind = {"dir": "a directory", "fifo": "a FIFO"}.get(special, "a character device")
+    with pytest.raises(PlanFileError, match=f"plan file .*plan.json is {kind}"):
+        read_plan_file(path)
+    if special == "dir":
+        with pytest.raises(PlanFileError, match="it is a directory"):
+            write_plan_file(path, build_document(PLAN, SPEC, OBSERVED, ORIGIN))

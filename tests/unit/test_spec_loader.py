@@ -15,7 +15,7 @@ from perso_iac.spec.schema import spec_json_schema
 UP = "arn:aws:personalize:::recipe/aws-user-personalization-v2"
 INTERACTIONS = {"type": "record", "name": "Interactions", "namespace": "com.amazonaws.personalize.schema",
                 "fields": [{"name": "USER_ID", "type": "string"}, {"name": "ITEM_ID", "type": "string"},
-                           {"name": "TIMESTAMP", "type": "long"}]}
+                           {"name": "TIMESTAMP", "type": "long"}, {"name": "EVENT_TYPE", "type": "string"}]}
 
 SPEC = f"""\
 version: 1

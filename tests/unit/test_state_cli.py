@@ -36,11 +36,11 @@ def stored(tmp_path) -> Path:
     backend = LocalBackend(path, stack="movies")
     state = backend.read()
     state.record(ResourceState(address="dataset_group.movies", type="dataset_group", name="movies",
-                               arn="arn:aws:personalize:us-east-1:1:dataset-group/movies"))
+                               arn="arn:aws:personalize:us-east-1:123456789012:dataset-group/movies"))
     state.record(ResourceState(address="campaign.movies.main", type="campaign", name="main",
-                               arn="arn:aws:personalize:us-east-1:1:campaign/main",
+                               arn="arn:aws:personalize:us-east-1:123456789012:campaign/main",
                                depends_on=["dataset_group.movies"],
-                               triggers={"${dataset_group.movies.arn}": "arn:aws:personalize:us-east-1:1:dataset-group/movies"}))
+                               triggers={"${dataset_group.movies.arn}": "arn:aws:personalize:us-east-1:123456789012:dataset-group/movies"}))
     backend.write(state)
     return path
 

@@ -183,3 +183,15 @@ def test_state_lock_local_lock_file_is_exclusive_across_processes(tmp_path):
             "    print(type(e).__name__, e)\n    sys.exit(1)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
     assert out.returncode == 1 and "StateLockedError" in out.stdout and holder.id in out.stdout
+
+
+def test_state_lock_records_what_tells_its_process_apart_and_sees_a_reused_pid():
+    info = LockInfo.new("apply", "x")
+    if not info.info.get("pid_start"):
+        pytest.skip("no /proc here")
+    assert info.info["pid"] == os.getpid() and info.info["pid_ns"].startswith("pid:")
+    assert not info.holder_gone()
+    reused = dataclasses.replace(info, info={**info.info, "pid_start": "1"})  # same pid, another process
+    assert reused.holder_gone()
+    other_ns = dataclasses.replace(info, info={**info.info, "pid_start": "1", "pid_ns": "pid:[1]"})
+    assert not other_ns.holder_gone()  # another container: perso cannot tell, the lease decides

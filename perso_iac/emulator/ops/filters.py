@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
+from ...facts import filters as facts_filters
+from .. import avro
 from .. import errors as E
 from .account import Account
 from .datasets import datasets_by_type, schema_of
 from .generic import describe, listing
-
-_FILTER_HEAD = re.compile(r"\s*(INCLUDE|EXCLUDE)\s+(ItemID|ActionID|UserID)\s+WHERE\s+\S.*", re.S)
-_FILTER_REF = re.compile(r"\b(Interactions|Items|Users|Actions|ActionInteractions|Action_Interactions)\.([A-Za-z_]\w*)")
-_FILTER_DATASET = {
-    "Interactions": "INTERACTIONS",
-    "Items": "ITEMS",
-    "Users": "USERS",
-    "Actions": "ACTIONS",
-    "ActionInteractions": "ACTION_INTERACTIONS",
-    "Action_Interactions": "ACTION_INTERACTIONS",
-}
 
 
 def create_filter(acct: Account, p: dict) -> dict:
@@ -28,23 +17,12 @@ def create_filter(acct: Account, p: dict) -> dict:
     if acct.status(group) != "ACTIVE":
         raise E.invalid_input(f"The dataset group {group['arn']} is not ACTIVE.")
     expr = p["filterExpression"]
-    if not _FILTER_HEAD.fullmatch(expr):
-        raise E.invalid_input(
-            "Invalid filter expression: expected 'INCLUDE|EXCLUDE ItemID|ActionID|UserID WHERE <condition>'."
-        )
-    datasets = datasets_by_type(acct, group["arn"])
-    fields = set()
-    for ds_label, field in _FILTER_REF.findall(expr):
-        dtype = _FILTER_DATASET[ds_label]
-        ds = datasets.get(dtype)
-        if ds is None:
-            raise E.invalid_input(f"Invalid filter expression: the dataset group has no {ds_label} dataset.")
-        _, schema = schema_of(acct, ds["data"]["schemaArn"])
-        if schema.field(field) is None:
-            raise E.invalid_input(f"Invalid filter expression: {ds_label} has no field {field}.")
-        fields.add((dtype, field))
-    if len(fields) > 10:
-        raise E.invalid_input("A filter expression can reference at most 10 distinct fields.")
+    fields = {avro.DATASET_TYPES[t]: schema_of(acct, d["data"]["schemaArn"])[1].fields
+              for t, d in datasets_by_type(acct, group["arn"]).items() if t in avro.DATASET_TYPES}
+    others = [r["data"]["filterExpression"] for r in acct.records("filter", datasetGroupArn=group["arn"])]
+    issues = facts_filters.check(expr, fields, others)  # the rules validate applies too
+    if issues:
+        raise E.invalid_input(f"Invalid filter expression: {issues[0].text()}")
     acct.unique_name("filter", name)
     acct.quota("filters_per_dataset_group", len(acct.records("filter", datasetGroupArn=group["arn"])),
                "filters per dataset group")

@@ -1,0 +1,13 @@
+"""A did-you-mean for names the facts know (datasets, fields, hyperparameters)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
+    """The closest choice, compared ignoring case, or None."""
+    folded = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
