@@ -23,10 +23,12 @@ No AWS and no printing here: the CLI loads, checks and applies.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
 import re
+import secrets as secrets_mod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,9 +250,73 @@ def build_document(
                     for o in spec.outputs.values()],
         "observed": snap,
     })
+    if spec.sensitive:
+        doc = redact_sensitive(doc, spec.sensitive)
+        doc["sensitive"] = {name: _seal(value) for name, value in sorted(spec.sensitive.items())}
     doc.pop("checksum", None)
     doc["checksum"] = sha256(doc)
     return doc
+
+
+# -- sensitive variables -------------------------------------------------------------------------
+
+def _marker(name: str) -> str:
+    return f"(sensitive:{name})"
+
+
+def _seal(value: str, salt: str | None = None) -> dict[str, str]:
+    """What a plan keeps of a sensitive value: enough to recognise it, not to read it."""
+    salt = salt if salt is not None else secrets_mod.token_hex(16)
+    return {"salt": salt, "sha256": hashlib.sha256((salt + value).encode()).hexdigest()}
+
+
+def _replace_strings(value: Any, pairs: list[tuple[str, str]]) -> Any:
+    if isinstance(value, str):
+        for old, new in pairs:
+            if old and old in value:
+                value = value.replace(old, new)
+        return value
+    if isinstance(value, Mapping):
+        return {_replace_strings(k, pairs): _replace_strings(v, pairs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_strings(v, pairs) for v in value]
+    return value
+
+
+def redact_sensitive(document: Any, values: Mapping[str, str]) -> Any:
+    """`document` with every text occurrence of a sensitive value replaced by `(sensitive:NAME)`."""
+    pairs = sorted(((v, _marker(k)) for k, v in values.items() if v), key=lambda p: -len(p[0]))
+    return _replace_strings(document, pairs)
+
+
+def redact_plan(plan: Plan, values: Mapping[str, str]) -> Plan:
+    """A copy of `plan` to show (text, JSON, markdown): sensitive values replaced by `(sensitive:NAME)`."""
+    if not values:
+        return plan
+    changes = tuple(decode_change(redact_sensitive(encode_change(c), values)) for c in plan.changes)
+    return dataclasses.replace(plan, changes=changes)
+
+
+def _unredact(doc: dict[str, Any], source: Path, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The document with its sensitive values given again (PERSO_VAR_NAME) and checked against their seals."""
+    sealed = doc.get("sensitive") or {}
+    if not isinstance(sealed, Mapping):
+        raise PlanFileError(f"the plan file {source} is not a valid perso plan ('sensitive' is not an object)")
+    values: dict[str, str] = {}
+    for name, seal in sealed.items():
+        key = f"PERSO_VAR_{name}"
+        if key not in environ:
+            raise PlanFileError(
+                f"the plan {source} was made with the sensitive variable '{name}', whose value it does not keep; "
+                "nothing was applied", hint=f"set {key} to the value the plan was made with, then apply it again")
+        if not isinstance(seal, Mapping) or _seal(environ[key], str(seal.get("salt", ""))) != dict(seal):
+            raise PlanFileError(
+                f"{key} is not the value of the sensitive variable '{name}' the plan {source} was made with; "
+                "nothing was applied", hint=f"set {key} to that value, or re-plan with the new one")
+        values[name] = environ[key]
+    pairs = sorted(((_marker(k), v) for k, v in values.items()), key=lambda p: -len(p[0]))
+    body = {k: v for k, v in doc.items() if k not in ("sensitive", "checksum")}
+    return _replace_strings(body, pairs)
 
 
 def write_plan_file(path: str | Path, document: Mapping[str, Any]) -> Path:
@@ -340,8 +406,10 @@ def _outside_its_state(saved: SavedPlan, state: StateFile) -> list[str]:
     return out
 
 
-def read_plan_file(path: str | Path) -> SavedPlan:
-    """Load and check a saved plan; PlanFileError (never a traceback) when it cannot be used."""
+def read_plan_file(path: str | Path, environ: Mapping[str, str] | None = None) -> SavedPlan:
+    """Load and check a saved plan; PlanFileError (never a traceback) when it cannot be used.
+
+    A plan made with sensitive variables needs their values again, from `environ` (PERSO_VAR_NAME)."""
     source = Path(path)
     replan = "make a new one with `perso plan --out FILE`"
     try:
@@ -387,6 +455,7 @@ def read_plan_file(path: str | Path) -> SavedPlan:
     if claimed != sha256(body):
         raise PlanFileError(f"the plan file {source} was modified or damaged after it was written "
                             "(checksum mismatch); nothing was applied", hint=replan)
+    redacted, doc = doc, _unredact(doc, source, os.environ if environ is None else environ)
     try:
         origin_doc = doc["origin"]
         origin = Origin(
@@ -416,7 +485,7 @@ def read_plan_file(path: str | Path) -> SavedPlan:
     return SavedPlan(plan=plan, resources=resources, outputs=outputs, origin=origin, observed=observed,
                      observed_digest=str(doc.get("observed_digest", "")),
                      perso_version=str(doc.get("perso_version", "")), created=str(doc.get("created", "")),
-                     document=doc)
+                     document=redacted)
 
 
 # -- staleness -----------------------------------------------------------------------------------

@@ -73,4 +73,5 @@ def load_spec(path: str | Path, variables: Mapping[str, str] | None = None,
         backend = {"s3": dict(backend["s3"])}
 
     return Spec(path=spec_path, stack=data["stack"], resources=resources, region=data.get("region"),
-                backend=backend or None, outputs=outputs, digest=digest(resources, outputs))
+                backend=backend or None, outputs=outputs, digest=digest(resources, outputs),
+                sensitive=variables_mod.sensitive_values(declared))

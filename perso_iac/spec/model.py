@@ -79,3 +79,5 @@ class Spec:
     backend: Mapping[str, Any] | None = None    # {"local": {...}} or {"s3": {...}}
     outputs: Mapping[str, OutputSpec] = field(default_factory=dict)
     digest: str = ""                            # sha256 of the resolved spec (variables applied)
+    # values of the variables marked `sensitive: true`, by name: redacted from saved plans
+    sensitive: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)

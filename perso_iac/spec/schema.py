@@ -189,6 +189,7 @@ _VARIABLE = _obj({
     "type": {"enum": ["string", "integer", "number", "boolean"]},
     "default": {"type": ["string", "number", "boolean"]},
     "description": _STR,
+    "sensitive": {"type": "boolean", "description": "Redacted in saved plans (see docs/spec.md)."},
 })
 
 _SPEC_SCHEMA: dict[str, Any] = {

@@ -39,6 +39,7 @@ class Variable:
     type: str = "string"
     default: Any = _UNSET
     value: Any = _UNSET
+    sensitive: bool = False   # `sensitive: true`: its value is redacted in saved plans
 
     @property
     def has_value(self) -> bool:
@@ -119,7 +120,7 @@ def declare(doc: Document, add: AddProblem) -> dict[str, Variable]:
         if not isinstance(decl, dict):
             decl = {}
         type_ = decl.get("type", "string")
-        var = Variable(name=name, type=type_ if type_ in TYPES else "string")
+        var = Variable(name=name, type=type_ if type_ in TYPES else "string", sensitive=decl.get("sensitive") is True)
         if "default" in decl:
             try:
                 var.default = coerce(decl["default"], var.type)
@@ -193,6 +194,12 @@ def _read_var_file(file: str | Path) -> Document:
     except FileNotFoundError:
         raise SpecError(f"variables file {file} does not exist", hint="check the --var-file path") from None
     return parse_yaml(text, str(file))  # JSON is YAML
+
+
+def sensitive_values(declared: dict[str, Variable]) -> dict[str, str]:
+    """The values of the variables marked `sensitive: true`, as they appear in text."""
+    return {name: (("true" if var.value else "false") if isinstance(var.value, bool) else str(var.value))
+            for name, var in declared.items() if var.sensitive and var.has_value}
 
 
 def interpolate(doc: Document, declared: dict[str, Variable], add: AddProblem) -> tuple[Any, set[tuple]]:

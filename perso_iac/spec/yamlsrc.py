@@ -14,6 +14,7 @@ in milliseconds, at the line of the node that grows too large), integers of at m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,7 +137,29 @@ def _where(file: str, mark: yaml.Mark | None) -> str:
     return f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
 
 
+_FLOW = re.compile(r"""[\[\]{}]|'(?:[^'\n]|'')*'|"(?:[^"\\\n]|\\.)*"|(?:^|(?<=\s))#[^\n]*""", re.MULTILINE)
+
+
+def _check_flow_depth(text: str, file: str) -> None:
+    """Refuse deep `[[[[...` / `{a: {a: ...` before PyYAML's scanner, which tokenises a whole flow
+    collection before the composer sees it (seconds for a megabyte). Quoted text and comments are
+    skipped; brackets inside plain text may count, which only matters past MAX_DEPTH of them."""
+    depth = 0
+    for m in _FLOW.finditer(text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, m.start()) + 1
+                col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+                raise SpecError(f"{file}:{line}:{col}: nested more than {MAX_DEPTH} levels deep",
+                                hint="a spec never needs this much nesting; check the brackets and indentation")
+        elif token in "]}":
+            depth = max(0, depth - 1)
+
+
 def parse_yaml(text: str, file: str) -> Document:
+    _check_flow_depth(text, file)
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:

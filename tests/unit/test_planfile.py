@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from perso_iac.planfile import (
     build_document,
     live_moved,
     read_plan_file,
+    redact_plan,
     sha256,
     spec_moved,
     stale_error,
@@ -285,3 +287,49 @@ def test_a_plan_path_that_is_no_regular_file_is_refused_unread(tmp_path, special
     if special == "dir":
         with pytest.raises(PlanFileError, match="it is a directory"):
             write_plan_file(path, build_document(PLAN, SPEC, OBSERVED, ORIGIN))
+
+
+TOKEN = "tok-3f9a-SECRET"
+
+
+def _sensitive_spec() -> Spec:
+    campaign = dataclasses.replace(CAMPAIGN_SPEC, tags={"team": "recs", "token": TOKEN})
+    resources = {**RESOURCES, campaign.address: campaign}
+    return dataclasses.replace(SPEC, resources=resources, digest=spec_digest(resources, OUTPUTS),
+                               sensitive={"token": TOKEN})
+
+
+def test_a_plan_keeps_only_a_seal_of_sensitive_values_and_needs_them_again(tmp_path):
+    spec = _sensitive_spec()
+    plan = dataclasses.replace(PLAN, spec_digest=spec.digest)
+    origin = dataclasses.replace(ORIGIN, variables={"env": "prod", "token": TOKEN})
+    path = write_plan_file(tmp_path / "plan.json",
+                           build_document(plan, spec, OBSERVED, origin,
+                                          report={"resource_changes": [{"after": {"tags": {"token": TOKEN}}}]}))
+    text = path.read_text()
+    assert TOKEN not in text and "(sensitive:token)" in text and "sensitive=" not in repr(spec)
+    doc = json.loads(text)
+    assert doc["origin"]["variables"] == {"env": "prod", "token": "(sensitive:token)"}
+    assert set(doc["sensitive"]["token"]) == {"salt", "sha256"}
+
+    with pytest.raises(PlanFileError, match="sensitive variable 'token', whose value it does not keep") as info:
+        read_plan_file(path, environ={})
+    assert "PERSO_VAR_token" in info.value.hint
+    with pytest.raises(PlanFileError, match="PERSO_VAR_token is not the value"):
+        read_plan_file(path, environ={"PERSO_VAR_token": "tok-guess"})
+    saved = read_plan_file(path, environ={"PERSO_VAR_token": TOKEN})
+    assert saved.resources["campaign.ml.main"].tags["token"] == TOKEN
+    assert saved.origin.variables["token"] == TOKEN and saved.plan == plan
+    assert TOKEN not in json.dumps(saved.document)  # what may be shown stays redacted
+
+
+def test_no_sensitive_variables_no_seal(saved_path):
+    assert "sensitive" not in json.loads(saved_path.read_text())
+
+
+def test_a_plan_to_show_has_its_sensitive_values_redacted():
+    campaign = next(c for c in CHANGES if c.address == "campaign.ml.main")
+    plan = dataclasses.replace(PLAN, changes=(dataclasses.replace(campaign, tags_after={"token": TOKEN}),))
+    shown = redact_plan(plan, {"token": TOKEN})
+    assert shown.changes[0].tags_after == {"token": "(sensitive:token)"} and TOKEN not in repr(shown)
+    assert shown.changes[0].after == campaign.after and redact_plan(plan, {}) is plan

@@ -208,3 +208,14 @@ def test_spec_variables_block_is_not_interpolated(tmp_path):
         load_spec(path, environ={})
     # the default is inserted as written; it is not a valid tag value, proving no second pass
     assert [p.path for p in info.value.problems] == ["dataset_groups.g.tags.a"]
+
+
+def test_sensitive_variables_are_known_to_the_spec(tmp_path):
+    from perso_iac.spec.loader import load_spec
+
+    spec_file = tmp_path / "perso.yaml"
+    spec_file.write_text("version: 1\nstack: s\nvariables:\n  token: {sensitive: true}\n  env: {default: dev}\n"
+                         "  flag: {sensitive: false, default: x}\n")
+    spec = load_spec(spec_file, variables={"token": "tok-zq9"}, environ={})
+    assert spec.sensitive == {"token": "tok-zq9"} and "tok-zq9" not in repr(spec)
+    assert load_spec(spec_file, environ={}).sensitive == {}  # no value, nothing to hide
