@@ -22,6 +22,7 @@ _VERB = {
     Action.DELETE: "will be destroyed",
 }
 
+
 _REASONS = {
     Reason.MISSING_REMOTELY: "it is in the state but no longer exists in AWS",
     Reason.CANNOT_UPDATE: "{paths} cannot be updated in place",
@@ -35,7 +36,9 @@ _REASONS = {
     Reason.REQUESTED: "replacement requested with --replace",
 }
 
+
 _INTENT_VERB = {Action.CREATE: "will run", Action.REPLACE: "will run again", Action.DELETE: "will be forgotten (jobs cannot be deleted)"}
+
 
 def format_value(value: Any) -> str:
     if isinstance(value, Ref):
@@ -47,6 +50,7 @@ def format_value(value: Any) -> str:
         return text if len(text) <= 120 else text[:117] + "..."
     return json.dumps(value)
 
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Ref):
         return "(known after apply)"
@@ -55,6 +59,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
 
 def describe_change(change: Change) -> str:
     if change.is_intent and change.action in _INTENT_VERB:
@@ -73,10 +78,12 @@ def describe_change(change: Change) -> str:
         return f"{change.address} {verb}: {reason}"
     return f"{change.address} {verb}"
 
+
 def change_impacts(plan: Plan) -> dict[str, Any]:
     from ..impact import plan_impacts
 
     return plan_impacts(plan, REGISTRY)
+
 
 def cost_notes(plan: Plan) -> list[str]:
     """What the plan starts billing for: each type's adapter says (`ResourceType.cost_note`)."""
@@ -90,10 +97,12 @@ def cost_notes(plan: Plan) -> list[str]:
             notes.append(f"{change.address}: {note}")
     return notes
 
+
 def plan_has_changes(plan: Plan) -> bool:
     """What `plan --detailed-exitcode` exits 2 on: anything apply would change, in AWS or in the
     state (adopting a resource records it). Waiting for a resource still settling is not a change."""
     return plan.has_changes() or any(c.adopt for c in plan.changes)
+
 
 def plan_summary(plan: Plan) -> dict[str, int]:
     counts = dict(plan.summary())
@@ -103,6 +112,7 @@ def plan_summary(plan: Plan) -> dict[str, int]:
 
 
 # -- values --------------------------------------------------------------------------------------
+
 
 def action_label(change: Change) -> str:
     if change.action is Action.NOOP:

@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..drift import DRIFT_FORMAT_VERSION
 from ..errors import (
     ApplyError,
     AwsError,
     PersoError,
     PlanError,
+    PlanFileError,
     SpecError,
     SpecValidationError,
     StaleStateError,
@@ -29,7 +29,6 @@ from ..errors import (
     WaitTimeoutError,
 )
 from ..plan import PLAN_FORMAT_VERSION, Action, Change, Plan
-from ..planfile import PlanFileError
 from ..spec.model import Ref
 from .describe import (
     change_impacts,
@@ -45,8 +44,10 @@ if TYPE_CHECKING:
 
 REPORT_FORMAT_VERSION = PLAN_FORMAT_VERSION
 
+
 def to_json(document: Mapping[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, default=str)
+
 
 def _known(value: Any) -> Any:
     """`value` with every unknown (a Ref) left out, as Terraform's `after` does."""
@@ -55,6 +56,7 @@ def _known(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [None if isinstance(v, Ref) else _known(v) for v in value]
     return value
+
 
 def _unknown(value: Any) -> Any:
     """Terraform's `after_unknown`: true where the value is known only after apply."""
@@ -72,6 +74,7 @@ def _unknown(value: Any) -> Any:
         return items if any(i is True or (isinstance(i, dict | list) and i) for i in items) else []
     return False
 
+
 def _references(value: Any, prefix: str = "") -> dict[str, str]:
     """perso's extension: where each unknown value comes from, e.g. {"solutionVersionArn": "${...}"}."""
     if isinstance(value, Ref):
@@ -85,6 +88,7 @@ def _references(value: Any, prefix: str = "") -> dict[str, str]:
             out.update(_references(v, f"{prefix}{i}."))
     return out
 
+
 def _with_tags(params: Mapping[str, Any] | None, tags: Mapping[str, str] | None) -> dict[str, Any] | None:
     if params is None:
         return None
@@ -96,6 +100,7 @@ def _with_tags(params: Mapping[str, Any] | None, tags: Mapping[str, str] | None)
 
 # -- errors --------------------------------------------------------------------------------------
 
+
 ERROR_CODES: tuple[tuple[type[BaseException], str], ...] = (
     (SpecValidationError, "spec_invalid"), (SpecError, "spec_error"),
     (StateLockedError, "state_locked"), (StateConflictError, "state_conflict"), (StaleStateError, "stale_state"),
@@ -104,9 +109,12 @@ ERROR_CODES: tuple[tuple[type[BaseException], str], ...] = (
     (PlanFileError, "plan_file_error"), (PersoError, "error"),
 )
 
+
 _FILE = re.compile(r"\b(?:spec|variables|schema|plan|ignore|state) file (?P<file>\S+) ")
 
+
 _LOCATION = re.compile(r"^(?P<file>[^:\s][^:]*):(?P<line>\d+)(?::(?P<col>\d+))?:")
+
 
 def error_code(exc: BaseException) -> str:
     """A stable, machine-readable name for the kind of error (the JSON error's `code`)."""
@@ -114,6 +122,7 @@ def error_code(exc: BaseException) -> str:
         if isinstance(exc, cls):
             return code
     return "internal_error"
+
 
 def error_info(exc: BaseException, *, code: str | None = None, message: str | None = None,
                hint: str | None = None, file: str | None = None) -> dict[str, Any]:
@@ -135,6 +144,7 @@ def error_info(exc: BaseException, *, code: str | None = None, message: str | No
         info["file"] = file
     return info
 
+
 def error_document(command: str | None, info: dict[str, Any], exit_code: int = 1) -> dict[str, Any]:
     """`--format json` on an error: one document on stdout, described in docs/perso-json.schema.json."""
     return {"format_version": REPORT_FORMAT_VERSION, "kind": "error", "perso_version": __version__,
@@ -142,6 +152,7 @@ def error_document(command: str | None, info: dict[str, Any], exit_code: int = 1
 
 
 # -- plan ----------------------------------------------------------------------------------------
+
 
 def resource_change(change: Change) -> dict[str, Any]:
     before = _with_tags(change.before, change.tags_before) if change.action is not Action.CREATE else None
@@ -171,6 +182,7 @@ def resource_change(change: Change) -> dict[str, Any]:
         "previous_address": change.moved_from or None,   # Terraform's name for a moved resource's old address
     }
 
+
 def plan_report(plan: Plan, *, backend: str = "") -> dict[str, Any]:
     """The plan as a stable JSON document (`perso plan --format json`)."""
     has_changes = plan_has_changes(plan)
@@ -194,6 +206,7 @@ def plan_report(plan: Plan, *, backend: str = "") -> dict[str, Any]:
         "warnings": list(plan.warnings),
     }
 
+
 def apply_report(plan: Plan | None, results: Sequence[Any], *, error: Any = None, backend: str = "",
                  plan_file: str | None = None) -> dict[str, Any]:
     counts = {"done": 0, "failed": 0, "skipped": 0}
@@ -213,6 +226,7 @@ def apply_report(plan: Plan | None, results: Sequence[Any], *, error: Any = None
         "error": error_info(error) if error is not None else None,
     }
 
+
 def validate_report(*, problems: Sequence[Any] = (), stack: str | None = None, resources: int = 0,
                     error: str | None = None) -> dict[str, Any]:
     return {
@@ -227,13 +241,17 @@ def validate_report(*, problems: Sequence[Any] = (), stack: str | None = None, r
         "error": error,
     }
 
+
 def _drift_entry(d: ResourceDrift) -> dict[str, Any]:
     return {"address": d.address, "type": d.type, "name": d.name, "arn": d.arn, "kind": d.kind,
             "status": d.status, "in_spec": d.in_spec, "reverted_by_apply": d.reverted_by_apply,
             "attributes": [{"path": a.path, "before": a.before, "after": a.after} for a in d.attributes]}
 
+
 def drift_report(report: DriftReport) -> dict[str, Any]:
     """`perso drift --format json`; `exit_code` is the code the command exits with."""
+    from ..drift import DRIFT_FORMAT_VERSION  # the drift package reads AWS: not for `perso validate`
+
     return {
         "format_version": DRIFT_FORMAT_VERSION,
         "kind": "drift",

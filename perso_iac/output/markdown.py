@@ -28,12 +28,16 @@ if TYPE_CHECKING:
 
 MARKDOWN_LIMIT = 65_000
 
+
 COMMENT_MARKER = "<!-- perso:{kind}:{stack} -->"
+
 
 def _plain(markup: str) -> str:
     return Text.from_markup(markup, emoji=False).plain
 
+
 _DIFF_MARK = {"+": "+", "-": "-", "~": "!", "-/+": "!"}
+
 
 def change_diff_lines(change: Change) -> list[str]:
     """text.py's lines for one change, plain, with the change marker moved to column 0 so that
@@ -51,8 +55,10 @@ def change_diff_lines(change: Change) -> list[str]:
             out.append(f"  {stripped}")
     return [line.replace("```", "`\u200b``") for line in out]
 
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
 
 class _Doc:
     """A markdown document assembled under a character budget."""
@@ -77,6 +83,7 @@ class _Doc:
             out = out[: self.limit - len(note)] + note
         return out
 
+
 def _bullets(items: Sequence[str], budget: int, prefix: str = "> - ") -> str:
     """As many items as fit in `budget` characters, then a count of the rest."""
     lines: list[str] = []
@@ -89,6 +96,7 @@ def _bullets(items: Sequence[str], budget: int, prefix: str = "> - ") -> str:
         lines.append(line)
         used += len(line) + 1
     return "\n".join(lines)
+
 
 def plan_markdown(plan: Plan, *, backend: str = "", title: str = "perso plan", link: str | None = None,
                   limit: int = MARKDOWN_LIMIT) -> str:
@@ -158,8 +166,10 @@ def plan_markdown(plan: Plan, *, backend: str = "", title: str = "perso plan", l
     doc.add(footer)
     return doc.text()
 
+
 def escape_md(text: str) -> str:
     return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
 
 def apply_markdown(report: Mapping[str, Any], *, limit: int = MARKDOWN_LIMIT) -> str:
     doc = _Doc(limit)
@@ -188,6 +198,7 @@ def apply_markdown(report: Mapping[str, Any], *, limit: int = MARKDOWN_LIMIT) ->
 
 # -- validate ------------------------------------------------------------------------------------
 
+
 def validate_markdown(report: Mapping[str, Any], *, limit: int = MARKDOWN_LIMIT) -> str:
     doc = _Doc(limit)
     doc.add(COMMENT_MARKER.format(kind="validate", stack=report.get("stack") or "") + "\n")
@@ -210,6 +221,7 @@ def validate_markdown(report: Mapping[str, Any], *, limit: int = MARKDOWN_LIMIT)
 
 
 # -- drift ---------------------------------------------------------------------------------------
+
 
 def drift_markdown(report: DriftReport, *, link: str | None = None, limit: int = MARKDOWN_LIMIT) -> str:
     doc = _Doc(limit)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "magenta", Action.DELETE: "red",
           Action.NOOP: "dim"}
 
+
 def render_change(change: Change) -> list[str]:
     if change.moved_from and change.action is Action.NOOP and not change.actionable_beyond_move:
         kept = f" (keeps its AWS name {change.name!r})" if change.spec_name else ""
@@ -51,6 +52,7 @@ def render_change(change: Change) -> list[str]:
                          f"{escape(format_value(after))}{note}")
     return lines
 
+
 def render_plan(plan: Plan) -> str:
     """The plan as Terraform users read it: symbols, field-level before/after, reasons, summary."""
     shown = [c for c in plan.changes if c.action is not Action.NOOP or c.pending or c.adopt or c.moved_from]
@@ -78,6 +80,7 @@ def render_plan(plan: Plan) -> str:
     lines.extend(cost_section(plan))
     return "\n".join(lines)
 
+
 def cost_section(plan: Plan) -> list[str]:
     """The plan's cost estimate (perso_iac/cost), when the engine attached one."""
     from ..cost.report import text_lines
@@ -89,8 +92,10 @@ def cost_section(plan: Plan) -> list[str]:
     return ["", f"[bold]Cost ({escape(plan.cost.currency)}):[/bold]", *(f"  {line}" for line in lines[:count]),
             f"[bold]{lines[count]}[/bold]", *(f"[dim]{line}[/dim]" for line in lines[count + 1:])]
 
+
 def summary_line(plan: Plan) -> str:
     return f"[bold]Plan:[/bold] {plan.summary_text()}."
+
 
 def render_results(results: list[StepResult]) -> str:
     counts = {"done": 0, "failed": 0, "skipped": 0}

@@ -41,7 +41,7 @@ def workspace_for(directory, variables) -> Workspace:
                                           settings=settings), errored_state_dir=directory)
 
 
-FAST = Waiter(initial_delay=0.01, max_delay=0.05)
+FAST = Waiter(initial_delay=0.01, max_delay=0.05, fixed=True)
 
 
 def test_the_public_api_lists_what_it_exports():
