@@ -22,6 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import error_code, wrap_error
+from .cbd import cbd_delete_base, dependents, deposed
 from .compare import contains_ref, refs_in, same_value
 from .diff import resolve
 from .errors import ApplyError, PersoError, PlanError, StateError
@@ -217,6 +218,9 @@ class Applier:
         self.waiter.until(lambda: True if self._read(change.address, adapter, arn) is None else None,
                           timeout=adapter.delete_timeout, what=f"{change.address} to be deleted",
                           expected=adapter.typical_delete)
+        if _creates_first(change):  # the new one holds the address: forget only the old one
+            self._forget(deposed(change.address))
+            return f"deleted the old one ({arn})"
         self._forget(change.address)
         return "deleted"
 
@@ -279,10 +283,16 @@ class Applier:
             except ClientError as exc:
                 if error_code(exc) != "ResourceAlreadyExistsException":
                     self._forget(change.address)  # AWS answered: nothing was created
+                    if _creates_first(change):
+                        self._undepose(change)  # the old one is still the one in use
                     raise wrap_error(exc, operation=f"create {change.type}", address=change.address) from exc
             # Created by an earlier, interrupted apply: adopt it. Not found by name means the old
             # one is still being deleted (DELETE IN_PROGRESS): wait it out and create again.
             arn = self._call(adapter.find, self.client, change.name, params)
+            with self._state_lock:  # another address's resource (e.g. one being deleted) is never adopted
+                if arn is not None and any(r.arn == arn for a, r in self.state.resources.items()
+                                           if a != change.address):
+                    arn = None
             if arn is not None:
                 self.on_event(ApplyEvent(change.address, EventKind.PROGRESS, "create", f"adopting existing {arn}"))
             else:
@@ -291,7 +301,7 @@ class Applier:
 
         # Journal the attempt first: if we are killed after AWS created it but before we learn its
         # ARN, the next run finds it by name and knows it is ours to adopt.
-        self._record(change, "", params, tags, None, status=ResourceStatus.CREATING)
+        self._record(change, "", params, tags, None, status=ResourceStatus.CREATING, depose=_creates_first(change))
         arn = self.waiter.until(attempt, timeout=adapter.delete_timeout, what=f"the name of {change.address} to be free",
                                 expected=adapter.typical_delete)
         # Record at once: if we are killed while waiting, the next run knows the ARN.
@@ -342,11 +352,14 @@ class Applier:
         return self.adapters[change.type].normalize(params)
 
     def _record(self, change: Change, arn: str, params: dict[str, Any], tags: dict[str, str],
-                observed: Observed | None, *, status: ResourceStatus, held: dict[str, Any] | None = None) -> None:
+                observed: Observed | None, *, status: ResourceStatus, held: dict[str, Any] | None = None,
+                depose: bool = False) -> None:
         outputs = dict(observed.outputs) if observed else {"arn": arn}
         outputs["arn"] = arn
         triggers = {str(t): self._lookup(t) for t in change.triggers}
         with self._state_lock:
+            if depose:  # in the same write as the new one's journal entry: a kill leaves both recorded
+                self._depose(change)
             self._outputs[change.address] = outputs
             self.state.record(ResourceState(
                 address=change.address, type=change.type, name=change.name, arn=arn, params=params,
@@ -354,6 +367,24 @@ class Applier:
                 depends_on=list(change.depends_on), triggers=triggers, status=status, held=dict(held or {}),
                 spec_name=change.spec_name,
             ))
+        self._saver.save()
+
+    def _depose(self, change: Change) -> None:
+        """Keep the old one in the state as `<address>~deposed` until it is deleted (state lock held)."""
+        old = self.state.resources.get(change.address)
+        if old is None or old.arn != change.arn:
+            return  # deposed already, or never recorded
+        self.state.forget(change.address)
+        self.state.record(replace(old, address=deposed(change.address)))
+
+    def _undepose(self, change: Change) -> None:
+        with self._state_lock:
+            old = self.state.resources.get(deposed(change.address))
+            if old is None or change.address in self.state.resources:
+                return
+            self.state.forget(old.address)
+            self.state.record(replace(old, address=change.address))
+            self._outputs[change.address] = dict(old.outputs, arn=old.arn)
         self._saver.save()
 
     def _forget(self, address: str) -> None:
@@ -422,6 +453,11 @@ class _GroupCommit:
             self._saved = max(self._saved, covered)
 
 
+def _creates_first(change: Change) -> bool:
+    return change.create_before_destroy and change.action is Action.REPLACE and not change.is_intent \
+        and change.arn is not None
+
+
 def _apply_label(change: Change) -> str:
     if change.action is Action.NOOP:
         return "adopt" if change.adopt else "wait"
@@ -433,6 +469,9 @@ def step_graph(changes: Mapping[str, Change]) -> dict[Step, set[Step]]:
 
     Acyclic by construction (for any plan the differ makes):
     - an `apply` waits for its own `delete` (replace) and for the `apply` of what it references;
+    - a create-before-destroy replacement turns the first rule round: its `delete` (of the old one)
+      waits for its own `apply` and for the `apply` of everything that depends on it (moved to the
+      new one), and the same holds for the `<address>~deposed` entry a killed apply left;
     - a `delete` that only forgets a record (an intent such as an import job or a trained version,
       which AWS cannot delete on its own, or something already gone) waits for nothing: it touches
       nothing in AWS, so nothing has to be released first;
@@ -456,12 +495,16 @@ def step_graph(changes: Mapping[str, Change]) -> dict[Step, set[Step]]:
     for address, change in changes.items():
         apply_step = ("apply", address)
         if apply_step in graph:
-            if ("delete", address) in graph:
+            if ("delete", address) in graph and not _creates_first(change):
                 graph[apply_step].add(("delete", address))
             graph[apply_step].update(("apply", d) for d in change.depends_on if ("apply", d) in graph)
         delete_step = ("delete", address)
         if delete_step in graph and not forgets_only(change):
             graph[delete_step] |= _releasing_steps(address, changes, keepers, graph)
+        base = cbd_delete_base(change)
+        if delete_step in graph and base is not None:
+            # Create before destroy: the old one goes once the new one, and all that uses it, are applied.
+            graph[delete_step] |= {("apply", a) for a in {base, *dependents(base, changes)} if ("apply", a) in graph}
     return graph
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from . import cbd
 from .compare import differing_paths, same_value
 from .errors import PlanError
 from .graph import topological_order
@@ -73,11 +74,15 @@ def make_plan(
         return outputs.get(ref.address, {}).get(ref.attr, UNKNOWN)
 
     order = topological_order({a: r.depends_on for a, r in desired_resources.items()})
+    names = cbd.names_in_use(desired_resources, state)
     for address in order:
         spec = desired_resources[address]
         adapter = adapters[spec.type]
         change = _plan_resource(spec, adapter, state, observed.get(address), planned, lookup,
                                 requested=address in requested, promote=address in promote)
+        prior = state.resources.get(address)
+        change = cbd.order(change, spec, adapter, prior.name if prior is not None and change.arn else None,
+                           planned, names)
         if moved and address in moved:
             change = replace(change, moved_from=moved[address])
         planned[address] = change
@@ -92,7 +97,7 @@ def make_plan(
         adapter = adapters[res.type]
         planned[address] = Change(
             address=address, type=res.type, action=Action.DELETE,
-            reason=Reason.DESTROY if destroy else Reason.REMOVED_FROM_SPEC,
+            reason=Reason.DESTROY if destroy else Reason.DEPOSED if cbd.deposed_base(address) else Reason.REMOVED_FROM_SPEC,
             name=res.name, arn=res.arn, before=dict(obs.params) if obs else dict(res.params),
             tags_before=dict(res.tags), prior_depends_on=tuple(res.depends_on),
             is_intent=adapter.is_intent,
@@ -106,6 +111,9 @@ def make_plan(
     warnings = list(warnings) + [
         f"{c.address}: {c.detail}; it moves when a newer version passes the gate, "
         f"or with `perso apply --promote {c.address}`" for c in changes if c.reason is Reason.HELD]
+    if not destroy:
+        warnings += cbd.hints(changes, resources, adapters) + [
+            c.hint for c in changes if c.hint]
     if options.targets:
         keep = targeted(options.targets, changes)
         changes = tuple(c for c in changes if c.address in keep)
@@ -142,6 +150,7 @@ def targeted(targets: tuple[str, ...] | list[str], changes: tuple[Change, ...]) 
         change = by_address.get(address)
         if change is not None:
             todo.extend(change.depends_on)
+    moving: set[str] = set()  # what moves to a create-before-destroy replacement, and what follows it
     grew = True
     while grew:
         grew = False
@@ -149,9 +158,15 @@ def targeted(targets: tuple[str, ...] | list[str], changes: tuple[Change, ...]) 
             if change.address in keep:
                 continue
             cascades = change.reason is Reason.DEPENDENCY_REPLACED and any(d in keep for d in change.depends_on)
+            # what uses a create-before-destroy replacement moves to it before the old one can go
+            moves = change.action is not Action.NOOP and any(
+                d in keep and (by_address[d].create_before_destroy or d in moving)
+                for d in change.depends_on if d in by_address)
+            if moves:
+                moving.add(change.address)
             orphaned = change.action is Action.DELETE and any(
                 d in keep and by_address[d].deletes for d in change.prior_depends_on if d in by_address)
-            if cascades or orphaned:
+            if cascades or orphaned or moves:
                 keep.add(change.address)
                 grew = True
     return keep
@@ -229,8 +244,7 @@ def _plan_change(spec: ResourceSpec, adapter: ResourceType, state: StateFile, ob
     # replaced solution must take its campaign along, like a healthy one).
     # AWS will not delete a parent while this exists, so this goes too. Intents are transparent:
     # retraining on new data does not replace a campaign, but replacing its solution does.
-    replaced_deps = [d for d in spec.depends_on if d in planned and planned[d].action is Action.REPLACE
-                     and (not planned[d].is_intent or planned[d].reason is Reason.DEPENDENCY_REPLACED)]
+    replaced_deps = [d for d in spec.depends_on if d in planned and cbd.cascades(planned[d])]
     if replaced_deps:
         return Change(action=Action.REPLACE, reason=Reason.DEPENDENCY_REPLACED,
                       detail=f"{', '.join(replaced_deps)} must be replaced first", **base)
@@ -252,7 +266,11 @@ def _plan_change(spec: ResourceSpec, adapter: ResourceType, state: StateFile, ob
     fixed = tuple(p for p in paths if not adapter.can_update(p, desired))
     if fixed:
         return Change(action=Action.REPLACE, reason=Reason.CANNOT_UPDATE, changed_paths=tuple(paths),
-                      replace_paths=fixed, **base)
+                      replace_paths=fixed, hint=adapter.in_place_hint(desired, before, planned, fixed), **base)
+    refused = adapter.in_place_problem(desired, before, planned)
+    if refused is not None:  # updatable in general, but AWS would refuse this very change (the plan knows why)
+        return Change(action=Action.REPLACE, reason=Reason.CANNOT_UPDATE, changed_paths=tuple(paths),
+                      replace_paths=refused[0], detail=refused[1], hint=refused[2], **base)
     known_tags = base["tags_before"]
     tags_differ = adapter.taggable and not _ignored("tags", ignore) and (
         (known_tags is None and bool(spec.tags)) or (known_tags is not None and dict(known_tags) != dict(spec.tags)))

@@ -24,12 +24,17 @@ class ChangeImpact:
     window: float | None          # seconds without it (replace); None: gone for good (delete)
     waits_for: tuple[str, ...]    # what the new one waits for in the same plan
     facts: Impact
+    seamless: bool = False        # create before destroy: the old one serves until the new one is ready
 
     def text(self) -> str:
         f = self.facts
         if self.window is None:
             return f"deleted for good: {f.describe_loss()}"
-        out = f"{f.unavailable}, for {duration(self.window)}"
+        if self.seamless:
+            out = ("no downtime: created before the old one is deleted, which goes once the new one (and what "
+                   "uses it, moved to it in place) is ready")
+        else:
+            out = f"{f.unavailable}, for {duration(self.window)}"
         if self.waits_for:
             out += f" (waits for {', '.join(self.waits_for)})"
         if f.changes:
@@ -43,6 +48,7 @@ class ChangeImpact:
         return {"unavailable": f.unavailable, "typical_window_seconds": self.window,
                 "window": None if self.window is None else duration(self.window), "waits_for": list(self.waits_for),
                 "changes_identities": list(f.changes), "pick_up": f.pick_up, "loss": f.describe_loss(),
+                "create_before_destroy": self.seamless, "downtime": not self.seamless and self.window is not None,
                 "summary": self.text()}
 
 
@@ -83,6 +89,9 @@ def plan_impacts(plan: Plan, adapters: Mapping[str, Any]) -> dict[str, ChangeImp
             out[change.address] = ChangeImpact(change.address, "delete", None, (), facts)
             continue
         seconds, chain = ready_after(change.address, frozenset())
+        if change.create_before_destroy:
+            out[change.address] = ChangeImpact(change.address, "replace", 0.0, chain, facts, seamless=True)
+            continue
         out[change.address] = ChangeImpact(change.address, "replace", facts.typical_delete + seconds, chain, facts)
     return out
 
@@ -92,4 +101,6 @@ def destructive_line(change: Change, impact: ChangeImpact | None) -> str:
     if impact is None:
         return f"{change.address}: deleted"
     verb = "replaced" if impact.window is not None else "deleted"
+    if impact.seamless:
+        return f"{change.address} (replaced, create before destroy): no downtime; the old one is deleted last"
     return f"{change.address} ({verb}): {impact.facts.describe_loss()}"

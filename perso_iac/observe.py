@@ -50,11 +50,18 @@ def observe(
             obs = observed.get(ref.address)
             return obs.outputs.get(ref.attr, UNKNOWN) if obs is not None else UNKNOWN
 
+        held = {r.arn for r in state.resources.values() if r.arn}
+
         def find(spec: ResourceSpec) -> Observed | None:
             adapter = adapters[spec.type]
             params = resolve(dict(spec.params), lookup)
+            prior = state.resources.get(spec.address)
+            # The name an interrupted apply gave it (a create-before-destroy suffix), else the spec's.
+            name = prior.name if prior is not None and prior.name and prior.spec_name == spec.name else spec.name
             try:
-                arn = adapter.find(client, spec.name, params)
+                arn = adapter.find(client, name, params)
+                if arn in held:  # another address's (e.g. the old one of a create-before-destroy): not this one
+                    return None
                 return adapter.read(client, arn) if arn else None
             except (ClientError, BotoCoreError) as exc:
                 raise wrap_error(exc, operation=f"find {spec.type} by name", address=spec.address) from exc

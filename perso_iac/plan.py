@@ -20,7 +20,7 @@ class Action(Enum):
     NOOP = "no-op"
     CREATE = "create"
     UPDATE = "update"
-    REPLACE = "replace"   # delete, then create: Personalize names are unique, so never the other way round
+    REPLACE = "replace"   # delete, then create; or, with Change.create_before_destroy, create first
     DELETE = "delete"
 
     @property
@@ -55,6 +55,7 @@ class Reason(Enum):
     HELD = "noop_because_held_by_gate"
     PROMOTED = "update_because_promotion_requested"
     REQUESTED = "replace_by_request"                # `--replace ADDRESS` (Terraform's -replace)
+    DEPOSED = "delete_because_deposed"              # the old one of a create-before-destroy replacement
 
 
 # Reasons that give a NOOP change work to do at apply time.
@@ -93,6 +94,22 @@ class Change:
     detail: str = ""            # e.g. the failureReason behind a replacement
     moved_from: str = ""        # `moved:` the state's address for it before this plan
     spec_name: str = ""         # the name the spec derives, when `name` is an AWS name kept through a move
+    # REPLACE only: the new one is created (named `name`), what uses the old one moves to it, and the
+    # old one (`arn`) is deleted last; `cbd_why` says why (lifecycle, a rename, a schema's datasets).
+    create_before_destroy: bool = False
+    cbd_why: str = ""
+    hint: str = ""              # the in-place route AWS offers instead, when the plan replaces
+
+    @property
+    def symbol(self) -> str:
+        """`+/-` for a create-before-destroy replacement (Terraform's), else the action's own."""
+        return "+/-" if self.create_before_destroy and not self.is_intent else self.action.symbol
+
+    @property
+    def terraform_actions(self) -> list[str]:
+        if self.create_before_destroy and not self.is_intent:
+            return ["create", "delete"]
+        return self.action.terraform_actions
 
     # The cases below are reasons, not flags: these only name them.
     @property

@@ -127,6 +127,8 @@ def encode_change(change: Change) -> dict[str, Any]:
         "is_intent": change.is_intent, "pending": change.pending, "adopt": change.adopt,
         "gone": change.gone, "detail": change.detail, "moved_from": change.moved_from,
         "spec_name": change.spec_name,
+        "create_before_destroy": change.create_before_destroy, "cbd_why": change.cbd_why,
+        "hint": change.hint,
     }
 
 
@@ -144,6 +146,8 @@ def decode_change(data: Mapping[str, Any]) -> Change:
         depends_on=tuple(data.get("depends_on", ())), prior_depends_on=tuple(data.get("prior_depends_on", ())),
         triggers=triggers, is_intent=bool(data.get("is_intent", False)), detail=str(data.get("detail", "")),
         moved_from=str(data.get("moved_from") or ""), spec_name=str(data.get("spec_name") or ""),
+        create_before_destroy=bool(data.get("create_before_destroy", False)), cbd_why=str(data.get("cbd_why") or ""),
+        hint=str(data.get("hint") or ""),
     )
 
 
@@ -153,7 +157,8 @@ def encode_resource(res: ResourceSpec) -> dict[str, Any]:
         "tags": dict(res.tags), "depends_on": list(res.depends_on),
         "triggers": [encode_value(t) for t in res.triggers],
         "lifecycle": {"prevent_destroy": res.lifecycle.prevent_destroy,
-                      "ignore_changes": list(res.lifecycle.ignore_changes)},
+                      "ignore_changes": list(res.lifecycle.ignore_changes),
+                      "create_before_destroy": res.lifecycle.create_before_destroy},
     }
 
 
@@ -165,7 +170,8 @@ def decode_resource(data: Mapping[str, Any]) -> ResourceSpec:
         depends_on=tuple(data.get("depends_on", ())),
         triggers=tuple(decode_value(t) for t in data.get("triggers", [])),
         lifecycle=Lifecycle(prevent_destroy=bool(lifecycle.get("prevent_destroy", False)),
-                            ignore_changes=tuple(lifecycle.get("ignore_changes", ()))),
+                            ignore_changes=tuple(lifecycle.get("ignore_changes", ())),
+                            create_before_destroy=lifecycle.get("create_before_destroy")),
     )
 
 

@@ -108,8 +108,11 @@ def usages(resources: Mapping[str, ResourceSpec], plan: Plan, live_groups: Itera
     groups = {r.name for r in resources.values() if r.type == "dataset_group"} | set(live_groups)
     schemas = {r.name for r in resources.values() if r.type == "schema"} | set(live_schemas)
     out.append(Usage("dataset_groups", "the region", len(groups)))
-    out.append(Usage("schemas", "the region", len(schemas)))
-    per_group: Counter[tuple[str, str]] = Counter()
+    # A create-before-destroy replacement holds the old one and the new one at once, for a while.
+    both = [c for c in plan.changes if c.create_before_destroy and not c.is_intent]
+    out.append(Usage("schemas", "the region", len(schemas) + sum(c.type == "schema" for c in both)))
+    per_group: Counter[tuple[str, str]] = Counter(
+        (_PER_GROUP[c.type], c.address.split(".")[1]) for c in both if c.type in _PER_GROUP)
     for r in resources.values():
         if r.type in _PER_GROUP:
             per_group[(_PER_GROUP[r.type], r.address.split(".")[1])] += 1

@@ -34,6 +34,7 @@ _REASONS = {
     Reason.REMOVED_FROM_SPEC: "it is no longer in the spec",
     Reason.DESTROY: "destroy was requested",
     Reason.REQUESTED: "replacement requested with --replace",
+    Reason.DEPOSED: "the old one of a create-before-destroy replacement, once the new one is ready",
 }
 
 
@@ -73,6 +74,8 @@ def describe_change(change: Change) -> str:
     else:
         verb = _VERB[change.action]
     reason = _REASONS.get(change.reason, "")
+    if change.create_before_destroy and not change.is_intent:  # issue 13: say the order, and why
+        verb = f"will be replaced, creating the new one ({change.name}) before deleting the old one ({change.cbd_why})"
     if reason:
         reason = reason.format(paths=", ".join(change.replace_paths) or "a field", detail=change.detail)
         return f"{change.address} {verb}: {reason}"

@@ -163,7 +163,7 @@ def resource_change(change: Change) -> dict[str, Any]:
         "name": change.name,
         "arn": change.arn,
         "change": {
-            "actions": change.action.terraform_actions,
+            "actions": change.terraform_actions,
             "before": _known(before),
             "after": _known(after_full),
             "after_unknown": _unknown(after_full) if after_full is not None else {},
@@ -180,6 +180,7 @@ def resource_change(change: Change) -> dict[str, Any]:
         "pending": change.pending,
         "adopt": change.adopt,
         "previous_address": change.moved_from or None,   # Terraform's name for a moved resource's old address
+        "create_before_destroy": change.create_before_destroy and not change.is_intent,
     }
 
 

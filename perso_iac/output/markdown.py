@@ -36,7 +36,7 @@ def _plain(markup: str) -> str:
     return Text.from_markup(markup, emoji=False).plain
 
 
-_DIFF_MARK = {"+": "+", "-": "-", "~": "!", "-/+": "!"}
+_DIFF_MARK = {"+": "+", "-": "-", "~": "!", "-/+": "!", "+/-": "!"}
 
 
 def change_diff_lines(change: Change) -> list[str]:
@@ -138,7 +138,7 @@ def plan_markdown(plan: Plan, *, backend: str = "", title: str = "perso plan", l
         if doc.fits(header, reserve):
             doc.add(header)
             for change in shown:
-                symbol = change.action.symbol.strip() or "~"
+                symbol = change.symbol.strip() or "~"
                 why = describe_change(change).removeprefix(change.address).lstrip(": ") or change.reason.value
                 row = (f"| `{symbol}` | `{change.address}` | {action_label(change)} | {_cell(why)} |\n")
                 if not doc.fits(row, reserve + 200):
@@ -261,7 +261,7 @@ def drift_markdown(report: DriftReport, *, link: str | None = None, limit: int =
             [f"| `{u.address}` | {u.type} | `{u.arn}` |\n" for u in report.unmanaged],
             "| Would-be address | Type | ARN |\n|---|---|---|\n")
     section("Pending in the spec",
-            [f"| `{p.change.action.symbol.strip() or '~'}` | `{p.change.address}` | "
+            [f"| `{p.change.symbol.strip() or '~'}` | `{p.change.address}` | "
              f"{_cell(describe_change(p.change).removeprefix(p.change.address).lstrip(': '))} |\n"
              for p in report.spec_pending],
             "| | Resource | Change |\n|---|---|---|\n")

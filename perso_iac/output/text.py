@@ -28,7 +28,7 @@ def render_change(change: Change) -> list[str]:
         return [f"  [bold]# {escape(change.moved_from)} has moved to {escape(change.address)}{escape(kept)}[/bold]",
                 f"    {escape(change.address)}"]
     style = _STYLE[change.action]
-    symbol = change.action.symbol if change.action is not Action.NOOP else "~"
+    symbol = change.symbol if change.action is not Action.NOOP else "~"
     lines = [f"  [bold]# {escape(describe_change(change))}[/bold]",
              f"[{style}]{symbol:>3} {escape(change.address)}[/{style}]"]
     if change.moved_from:
@@ -139,7 +139,7 @@ def drift_text(report: DriftReport) -> str:
     if spec_pending:
         lines.append("[bold]Changes pending in the spec[/bold] (`perso apply` would make them):")
         for p in spec_pending:
-            lines.append(f"  {escape(p.change.action.symbol.strip() or '~')} {escape(describe_change(p.change))}")
+            lines.append(f"  {escape(p.change.symbol.strip() or '~')} {escape(describe_change(p.change))}")
         lines.append("")
     if report.ignored:
         lines.append(f"[dim]{len(report.ignored)} finding(s) ignored by the ignore file.[/dim]")

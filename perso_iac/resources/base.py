@@ -140,6 +140,10 @@ class ResourceType:
     # delete it: plans show it, and the waiter polls on a schedule fitted to it.
     impact: ClassVar[Impact | None] = None
     typical_update: ClassVar[float] = 60.0    # seconds an in-place update usually takes
+    # Why a replacement cannot be created before the old one is deleted (validate refuses
+    # lifecycle.create_before_destroy with it); empty: AWS allows two at once under different names.
+    no_create_before_destroy: ClassVar[str] = "perso does not replace this type create-before-destroy"
+    create_before_destroy_by_default: ClassVar[bool] = False  # even without lifecycle.create_before_destroy
 
     @property
     def typical_create(self) -> float:
@@ -193,6 +197,17 @@ class ResourceType:
     def can_update(self, path: str, desired: Mapping[str, Any]) -> bool:
         """Whether a change at dotted parameter `path` can be made in place by `update()`."""
         return path.split(".", 1)[0] in self.updatable
+
+    def in_place_problem(self, desired: Mapping[str, Any], before: Mapping[str, Any],
+                         planned: Mapping[str, Any]) -> tuple[tuple[str, ...], str, str] | None:
+        """When AWS would refuse this in-place update although its paths are updatable (the plan's other
+        changes, `planned` by address, can tell): (paths forcing replacement, why, the in-place route)."""
+        return None
+
+    def in_place_hint(self, desired: Mapping[str, Any], before: Mapping[str, Any], planned: Mapping[str, Any],
+                      fixed: tuple[str, ...]) -> str:
+        """For a replacement forced by `fixed`: how AWS could make a similar change in place, if it can."""
+        return ""
 
     def align_observed(self, observed: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
         """Rewrite observed values that mean the same as the desired ones in another spelling

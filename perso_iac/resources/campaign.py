@@ -58,6 +58,7 @@ PROMOTION = obj({
 
 class CampaignType(ResourceType):
     type_name = "campaign"
+    no_create_before_destroy = ""
     section = "campaigns"
     container = "dataset_group"
     parent = "solution"

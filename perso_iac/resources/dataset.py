@@ -49,6 +49,7 @@ def normalize_dataset_type(value: Any) -> str | None:
 
 class DatasetType(ResourceType):
     type_name = "dataset"
+    no_create_before_destroy = "AWS allows one dataset of each type per dataset group"
     section = "datasets"
     container = "dataset_group"
     parent = "dataset_group"
@@ -100,6 +101,30 @@ class DatasetType(ResourceType):
 
     def can_update(self, key: str, desired: Mapping[str, Any]) -> bool:
         return key == "schemaArn" and canonical_dataset_type(desired.get("datasetType")) in _SCHEMA_UPDATABLE
+
+    def in_place_problem(self, desired: Mapping[str, Any], before: Mapping[str, Any],
+                         planned: Mapping[str, Any]) -> tuple[tuple[str, ...], str, str] | None:
+        schema = planned.get(desired["schemaArn"].address) if isinstance(desired.get("schemaArn"), Ref) else None
+        if schema is None or schema.type != "schema" or not schema.before or not schema.after:
+            return None  # not moving to a schema this plan replaces: update() checks the fields at apply
+        problem = schema_evolution_problem(_fields_of(schema.before.get("schema")), _fields_of(schema.after.get("schema")))
+        if problem is None:
+            return None
+        return (("schemaArn",), f"{schema.address} is not additive: {problem}",
+                f"{before.get('name') or 'the dataset'} is replaced (its data is deleted and imported again) because "
+                f"the new {schema.address} is not additive ({problem})"
+                f": AWS updates an {desired.get('datasetType')} dataset in place (a new schema, then UpdateDataset) "
+                "only when the new schema keeps every field as it is and adds nullable ones "
+                "(e.g. {\"name\": \"NEW_FIELD\", \"type\": [\"null\", \"string\"]}); write the change that way to keep "
+                "the dataset, its data and everything trained on it")
+
+    def in_place_hint(self, desired: Mapping[str, Any], before: Mapping[str, Any], planned: Mapping[str, Any],
+                      fixed: tuple[str, ...]) -> str:
+        if fixed != ("schemaArn",):
+            return ""
+        return (f"{before.get('name') or 'the dataset'} is replaced with its new schema: AWS changes a schema in "
+                f"place (UpdateDataset) only for Items and Users datasets, not {desired.get('datasetType')}; to keep "
+                "its data, keep its schema and put new metadata columns in the Items or Users schema instead")
 
     def normalize(self, params: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(params)
@@ -154,6 +179,14 @@ def _schema_fields(client: Any, schema_arn: str) -> list[dict[str, Any]] | None:
     try:
         fields = json.loads(resp["schema"]["schema"]).get("fields")
     except (ValueError, AttributeError, KeyError):
+        return None
+    return fields if isinstance(fields, list) else None
+
+
+def _fields_of(schema_json: Any) -> list[dict[str, Any]] | None:
+    try:
+        fields = json.loads(schema_json).get("fields") if isinstance(schema_json, str) else None
+    except (ValueError, AttributeError):
         return None
     return fields if isinstance(fields, list) else None
 

@@ -20,6 +20,8 @@ _OWN = ("domain", "roleArn", "kmsKeyArn")
 
 class DatasetGroupType(ResourceType):
     type_name = "dataset_group"
+    no_create_before_destroy = ("its datasets, solutions and campaigns belong to it: a new dataset group starts empty, so nothing "
+                                "could move to it")
     section = "dataset_groups"
     params = _PARAMS
     listing = Listing("list_dataset_groups", "datasetGroups", "datasetGroupArn")

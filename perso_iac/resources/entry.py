@@ -24,8 +24,10 @@ def default_name(key: str, entry: Mapping[str, Any], container_name: str | None)
 def lifecycle_of(entry: Mapping[str, Any]) -> Lifecycle:
     lc = entry.get("lifecycle") or {}
     ignore = lc.get("ignore_changes", ())
+    cbd = lc.get("create_before_destroy")
     return Lifecycle(prevent_destroy=bool(lc.get("prevent_destroy", False)),
-                     ignore_changes=("*",) if ignore == "all" else tuple(ignore))
+                     ignore_changes=("*",) if ignore == "all" else tuple(ignore),
+                     create_before_destroy=None if cbd is None else bool(cbd))
 
 
 @dataclass(frozen=True)

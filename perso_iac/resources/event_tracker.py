@@ -17,6 +17,8 @@ _PARAMS = ("name", "datasetGroupArn")
 
 class EventTrackerType(ResourceType):
     type_name = "event_tracker"
+    no_create_before_destroy = ("AWS allows one event tracker per dataset group, so a new one cannot exist next to the old one "
+                                "(its trackingId changes either way)")
     section = "event_trackers"
     container = "dataset_group"
     parent = "dataset_group"

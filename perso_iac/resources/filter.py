@@ -31,6 +31,7 @@ def canonical_expression(text: str) -> str:
 
 class FilterType(ResourceType):
     type_name = "filter"
+    no_create_before_destroy = ""
     section = "filters"
     container = "dataset_group"
     parent = "dataset_group"

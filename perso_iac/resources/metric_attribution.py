@@ -63,6 +63,7 @@ def metrics_delta(before: Any, after: Any) -> tuple[list[dict[str, Any]], list[s
 
 class MetricAttributionType(ResourceType):
     type_name = "metric_attribution"
+    no_create_before_destroy = "AWS allows one metric attribution per dataset group"
     section = "metric_attributions"
     container = "dataset_group"
     parent = "dataset_group"

@@ -54,6 +54,8 @@ RECOMMENDER_CONFIG = obj({
 
 class RecommenderType(ResourceType):
     type_name = "recommender"
+    no_create_before_destroy = ("a recommender is not replaced create-before-destroy yet (whether AWS serves two for one use case "
+                                "in a dataset group is not verified)")
     section = "recommenders"
     container = "dataset_group"
     parent = "dataset_group"

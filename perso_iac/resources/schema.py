@@ -28,6 +28,8 @@ def canonical_json(text: str | Mapping[str, Any]) -> str:
 
 class SchemaType(ResourceType):
     type_name = "schema"
+    no_create_before_destroy = ""
+    create_before_destroy_by_default = True  # a new schema first, so Items/Users datasets can move to it in place
     section = "schemas"
     params = ("name", "schema", "domain")
     listing = Listing("list_schemas", "schemas", "schemaArn")

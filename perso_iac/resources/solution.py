@@ -83,6 +83,7 @@ def unprefixed_hpo_ranges(config: Mapping[str, Any]) -> dict[str, Any]:
 
 class SolutionType(ResourceType):
     type_name = "solution"
+    no_create_before_destroy = ""
     section = "solutions"
     container = "dataset_group"
     parent = "dataset_group"

@@ -145,7 +145,9 @@ def digest(resources: Mapping[str, ResourceSpec], outputs: Mapping[str, OutputSp
         "resources": {a: {"type": r.type, "name": r.name, "params": enc(r.params), "tags": enc(r.tags),
                           "depends_on": list(r.depends_on), "triggers": [str(t) for t in r.triggers],
                           "lifecycle": {"prevent_destroy": r.lifecycle.prevent_destroy,
-                                        "ignore_changes": list(r.lifecycle.ignore_changes)}}
+                                        "ignore_changes": list(r.lifecycle.ignore_changes),
+                                        **({"create_before_destroy": r.lifecycle.create_before_destroy}
+                                           if r.lifecycle.create_before_destroy is not None else {})}}
                       for a, r in resources.items()},
         "outputs": {n: {"value": enc(o.value), "description": o.description} for n, o in outputs.items()},
     }

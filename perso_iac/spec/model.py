@@ -45,6 +45,9 @@ class Lifecycle:
     prevent_destroy: bool = False
     # Dotted parameter paths whose differences are ignored; ("*",) ignores every parameter.
     ignore_changes: tuple[str, ...] = ()
+    # Replace by creating the new one first, then deleting the old one (Terraform's create_before_destroy);
+    # None: perso's default (a rename whose names do not clash, a schema: yes; otherwise no).
+    create_before_destroy: bool | None = None
 
 
 @dataclass(frozen=True)

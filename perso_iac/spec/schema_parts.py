@@ -37,6 +37,9 @@ STRING_MAP = {"type": "object", "additionalProperties": SCALAR}  # API string ma
 
 LIFECYCLE = obj({
     "prevent_destroy": {**BOOL, "description": "Refuse any plan that would delete or replace this resource."},
+    "create_before_destroy": {**BOOL, "description": "Replace by creating the new one first (with a generated "
+                              "name suffix when the name does not change), moving what uses it, then deleting "
+                              "the old one: campaigns, solutions, filters and schemas only."},
     "ignore_changes": {
         "description": "Parameter paths (dotted, e.g. `campaignConfig.itemExplorationConfig`, or `tags`) "
                        "whose differences the plan ignores, or \"all\".",

@@ -204,6 +204,11 @@ def check_backend(data: dict, problems: Problems) -> None:
 
 def check_lifecycle(entry: Mapping[str, Any], path: PathT, adapter: ResourceType, problems: Problems) -> None:
     lifecycle = d(entry.get("lifecycle"))
+    if lifecycle.get("create_before_destroy") is True and adapter.no_create_before_destroy:
+        problems.add((*path, "lifecycle", "create_before_destroy"),
+                     f"a {adapter.type_name.replace('_', ' ')} cannot be replaced create-before-destroy: "
+                     f"{adapter.no_create_before_destroy}",
+                     "remove create_before_destroy (campaigns, solutions, filters and schemas support it)")
     ignore = lifecycle.get("ignore_changes")
     if isinstance(ignore, str):
         if ignore != "all":

@@ -288,3 +288,21 @@ def test_dataset_update_rules(client):
     assert dataset["latestDatasetUpdate"]["schemaArn"] == v2 and dataset["schemaArn"] != v2
     with pytest.raises(client.exceptions.ResourceInUseException):
         client.delete_schema(schemaArn=v2)
+
+
+def test_campaign_update_to_a_version_of_another_solution_moves_it_and_frees_the_old_solution(client):
+    """UpdateCampaign's solutionVersionArn is "the ARN of a new model to deploy", with no rule that it
+    belongs to the same solution (API_UpdateCampaign); create-before-destroy of a solution relies on it.
+    The old solution stays in use (DeleteSolution: ResourceInUse) until the update is ACTIVE."""
+    chain = full_chain(client)
+    other = create_solution(client, chain["group"], "p-solution-2")
+    version = train(client, other)
+    client.update_campaign(campaignArn=chain["campaign"], solutionVersionArn=version)
+    with pytest.raises(client.exceptions.ResourceInUseException):
+        client.delete_solution(solutionArn=chain["solution"])
+    assert wait_update(client.describe_campaign, "campaign", "latestCampaignUpdate", campaignArn=chain["campaign"])[
+        0] == "ACTIVE"
+    assert client.describe_campaign(campaignArn=chain["campaign"])["campaign"]["solutionVersionArn"] == version
+    assert [c["campaignArn"] for c in client.list_campaigns(solutionArn=other)["campaigns"]] == [chain["campaign"]]
+    client.delete_solution(solutionArn=chain["solution"])
+    wait_gone(client.describe_solution, solutionArn=chain["solution"])

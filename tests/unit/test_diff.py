@@ -8,7 +8,7 @@ import pytest
 
 from perso_iac.diff import make_plan
 from perso_iac.errors import PlanError
-from perso_iac.plan import Action, Reason
+from perso_iac.plan import Action, PlanOptions, Reason
 from perso_iac.resources.base import Observed
 from perso_iac.resources.registry import REGISTRY
 from perso_iac.spec.model import Lifecycle, Ref, ResourceSpec
@@ -255,3 +255,162 @@ def test_diff_unknown_values_are_refs_in_the_plan():
 def test_diff_known_values_are_resolved_from_observed_outputs():
     plan = plan_for([GROUP, SOLUTION], [recorded("dataset_group.ml", DSG)], {"dataset_group.ml": LIVE_GROUP})
     assert plan.by_address()["solution.ml.up"].after["datasetGroupArn"] == DSG
+
+
+# -- create before destroy (issue 13) ---------------------------------------------------------------
+# Each row: (id, specs, state, observed, {address: (action, reason, create_before_destroy, AWS name)}, options)
+
+CBD = Lifecycle(create_before_destroy=True)
+NO_CBD = Lifecycle(create_before_destroy=False)
+TRACKER = f"{ACCT}:event-tracker/ml-web"
+ITEMS_V1 = '{"fields":[{"name":"ITEM_ID","type":"string"},{"name":"GENRE","type":"string","categorical":true}],' \
+           '"name":"Items","type":"record"}'
+
+
+def named(address: str, arn: str, name: str, deps: list[str] | None = None, spec_name: str = "",
+          triggers: dict | None = None) -> ResourceState:
+    return ResourceState(address=address, type=address.split(".")[0], name=name, arn=arn, depends_on=deps or [],
+                         spec_name=spec_name, triggers=triggers or {})
+
+
+def relife(base: ResourceSpec, lifecycle: Lifecycle, **changes: Any) -> ResourceSpec:
+    return spec(base.address, {**base.params, **changes}, tags=dict(base.tags), triggers=base.triggers,
+                lifecycle=lifecycle)
+
+
+STACK_STATE = [named("dataset_group.ml", DSG, "ml"), named("dataset_import.ml.items", IMPORT, "ml-items-import"),
+               named("solution.ml.up", SOL, "ml-up", deps=["dataset_group.ml"]),
+               named("solution_version.ml.up", SV, "ml-up", deps=["solution.ml.up"],
+                     triggers={str(Ref("dataset_import.ml.items")): IMPORT}),
+               named("campaign.ml.main", CAMP, "ml-main", deps=["solution_version.ml.up"])]
+HPO = {"hpoConfig": {"hpoObjective": {"type": "Maximize"}}}
+SUFFIXED_SOL = "ml-up-" + __import__("hashlib").sha256(b"solution.ml.up").hexdigest()[:6]
+SUFFIXED_CAMP = "ml-main-" + __import__("hashlib").sha256(b"campaign.ml.main").hexdigest()[:6]
+TRACKER_SPEC = spec("event_tracker.ml.web", {"name": "ml-web", "datasetGroupArn": Ref("dataset_group.ml")})
+LIVE_TRACKER = live(TRACKER, {"name": "ml-web", "datasetGroupArn": DSG}, trackingId="t-1")
+ITEMS_SCHEMA_V1 = spec("schema.items", {"name": "ml-items", "schema": ITEMS_V1})
+LIVE_SCHEMA_V1 = live(SCHEMA, {"name": "ml-items", "schema": ITEMS_V1}, status=None)
+SCHEMA_STATE = [named("dataset_group.ml", DSG, "ml"), named("schema.items", SCHEMA, "ml-items"),
+                named("dataset.ml.items", ITEMS, "ml-items", deps=["schema.items", "dataset_group.ml"])]
+SCHEMA_LIVE = {"dataset_group.ml": LIVE_GROUP, "schema.items": LIVE_SCHEMA_V1, "dataset.ml.items": LIVE_ITEMS}
+
+
+def items_schema(*extra: str, drop_genre: bool = False) -> ResourceSpec:
+    fields = ['{"name":"ITEM_ID","type":"string"}']
+    if not drop_genre:
+        fields.append('{"name":"GENRE","type":"string","categorical":true}')
+    text = '{"fields":[' + ",".join([*fields, *extra]) + '],"name":"Items","type":"record"}'
+    return spec("schema.items", {"name": "ml-items", "schema": text})
+
+
+CBD_CASES = [
+    ("solution hyperparameters with create_before_destroy: +/- under a suffixed name, retrain, campaign updated",
+     [GROUP, IMPORT_SPEC, relife(SOLUTION, CBD, solutionConfig=HPO), VERSION, CAMPAIGN], STACK_STATE, ALL_LIVE,
+     {"solution.ml.up": (Action.REPLACE, Reason.CANNOT_UPDATE, True, SUFFIXED_SOL),
+      "solution_version.ml.up": (Action.REPLACE, Reason.CANNOT_UPDATE, False, None),
+      "campaign.ml.main": (Action.UPDATE, Reason.CHANGED, False, "ml-main")}, ()),
+    ("the same change without it deletes first and takes the campaign down",
+     [GROUP, IMPORT_SPEC, with_params(SOLUTION, solutionConfig=HPO), VERSION, CAMPAIGN], STACK_STATE, ALL_LIVE,
+     {"solution.ml.up": (Action.REPLACE, Reason.CANNOT_UPDATE, False, "ml-up"),
+      "campaign.ml.main": (Action.REPLACE, Reason.DEPENDENCY_REPLACED, False, "ml-main")}, ()),
+    ("a rename whose names do not clash creates the new one first, under the new name",
+     [GROUP, IMPORT_SPEC, SOLUTION, VERSION, with_params(CAMPAIGN, name="ml-home")], STACK_STATE, ALL_LIVE,
+     {"campaign.ml.main": (Action.REPLACE, Reason.CANNOT_UPDATE, True, "ml-home")}, ()),
+    ("a rename onto a name another resource holds deletes first",
+     [GROUP, IMPORT_SPEC, SOLUTION, VERSION, with_params(CAMPAIGN, name="ml-old")],
+     [*STACK_STATE, named("campaign.ml.old", CAMP + "-old", "ml-old", deps=["solution_version.ml.up"])],
+     {**ALL_LIVE, "campaign.ml.old": live(CAMP + "-old", {"name": "ml-old"})},
+     {"campaign.ml.main": (Action.REPLACE, Reason.CANNOT_UPDATE, False, "ml-old")}, ()),
+    ("create_before_destroy: false keeps a rename delete-first",
+     [GROUP, IMPORT_SPEC, SOLUTION, VERSION, relife(CAMPAIGN, NO_CBD, name="ml-home")], STACK_STATE, ALL_LIVE,
+     {"campaign.ml.main": (Action.REPLACE, Reason.CANNOT_UPDATE, False, "ml-home")}, ()),
+    ("a --replace of a create_before_destroy campaign keeps its name with a suffix",
+     [GROUP, IMPORT_SPEC, SOLUTION, VERSION, relife(CAMPAIGN, CBD)], STACK_STATE, ALL_LIVE,
+     {"campaign.ml.main": (Action.REPLACE, Reason.REQUESTED, True, SUFFIXED_CAMP)}, ("campaign.ml.main",)),
+    ("a dependency deleted first (the dataset group) makes its create_before_destroy solution delete-first too",
+     [GROUP_ECOMM, IMPORT_SPEC, relife(SOLUTION, CBD), VERSION, CAMPAIGN], STACK_STATE, ALL_LIVE,
+     {"solution.ml.up": (Action.REPLACE, Reason.DEPENDENCY_REPLACED, False, "ml-up")}, ()),
+    ("an event tracker rename deletes first: AWS allows one per dataset group",
+     [GROUP, with_params(TRACKER_SPEC, name="ml-app")],
+     [named("dataset_group.ml", DSG, "ml"), named("event_tracker.ml.web", TRACKER, "ml-web", deps=["dataset_group.ml"])],
+     {"dataset_group.ml": LIVE_GROUP, "event_tracker.ml.web": LIVE_TRACKER},
+     {"event_tracker.ml.web": (Action.REPLACE, Reason.CANNOT_UPDATE, False, "ml-app")}, ()),
+    ("a failed campaign is replaced delete-first even with create_before_destroy",
+     [GROUP, IMPORT_SPEC, SOLUTION, VERSION, relife(CAMPAIGN, CBD)], STACK_STATE,
+     {**ALL_LIVE, "campaign.ml.main": live(CAMP, LIVE_CAMPAIGN.params, status="CREATE FAILED")},
+     {"campaign.ml.main": (Action.REPLACE, Reason.FAILED_REMOTELY, False, "ml-main")}, ()),
+    ("a suffixed AWS name recorded with its spec name is kept: no perpetual diff",
+     [GROUP, IMPORT_SPEC, SOLUTION, VERSION, relife(CAMPAIGN, CBD)],
+     [*STACK_STATE[:4], named("campaign.ml.main", CAMP, SUFFIXED_CAMP, deps=["solution_version.ml.up"],
+                              spec_name="ml-main")],
+     {**ALL_LIVE, "campaign.ml.main": live(CAMP, {**LIVE_CAMPAIGN.params, "name": SUFFIXED_CAMP})},
+     {"campaign.ml.main": (Action.NOOP, Reason.NONE, False, SUFFIXED_CAMP)}, ()),
+    ("the next create-before-destroy goes back to the plain name, free again",
+     [GROUP, IMPORT_SPEC, SOLUTION, VERSION, relife(CAMPAIGN, CBD)],
+     [*STACK_STATE[:4], named("campaign.ml.main", CAMP, SUFFIXED_CAMP, deps=["solution_version.ml.up"],
+                              spec_name="ml-main")],
+     {**ALL_LIVE, "campaign.ml.main": live(CAMP, {**LIVE_CAMPAIGN.params, "name": SUFFIXED_CAMP})},
+     {"campaign.ml.main": (Action.REPLACE, Reason.REQUESTED, True, "ml-main")}, ("campaign.ml.main",)),
+    ("a killed create-before-destroy: the old one (deposed) is deleted, the new one created under the suffix",
+     [GROUP, IMPORT_SPEC, SOLUTION, VERSION, relife(CAMPAIGN, CBD)],
+     [*STACK_STATE[:4], named("campaign.ml.main~deposed", CAMP, "ml-main", deps=["solution_version.ml.up"])],
+     {**ALL_LIVE, "campaign.ml.main": None, "campaign.ml.main~deposed": LIVE_CAMPAIGN},
+     {"campaign.ml.main": (Action.CREATE, Reason.NEW, False, SUFFIXED_CAMP),
+      "campaign.ml.main~deposed": (Action.DELETE, Reason.DEPOSED, False, "ml-main")}, ()),
+    ("an additive Items schema: a new schema first (+/-), the dataset moved to it in place (UpdateDataset)",
+     [GROUP, items_schema('{"name":"COLOR","type":["null","string"],"categorical":true}'), ITEMS_DATASET],
+     SCHEMA_STATE, SCHEMA_LIVE,
+     {"schema.items": (Action.REPLACE, Reason.CANNOT_UPDATE, True, "ml-items-"
+                       + __import__("hashlib").sha256(b"schema.items").hexdigest()[:6]),
+      "dataset.ml.items": (Action.UPDATE, Reason.CHANGED, False, "ml-items")}, ()),
+    ("a schema that drops a field replaces the Items dataset, and the plan says which schema would not",
+     [GROUP, items_schema(drop_genre=True), ITEMS_DATASET], SCHEMA_STATE, SCHEMA_LIVE,
+     {"dataset.ml.items": (Action.REPLACE, Reason.CANNOT_UPDATE, False, "ml-items")}, ()),
+    ("a new field that is not nullable replaces the Items dataset too",
+     [GROUP, items_schema('{"name":"COLOR","type":"string","categorical":true}'), ITEMS_DATASET],
+     SCHEMA_STATE, SCHEMA_LIVE,
+     {"dataset.ml.items": (Action.REPLACE, Reason.CANNOT_UPDATE, False, "ml-items")}, ()),
+]
+
+
+@pytest.mark.parametrize("specs,states,observed,expected,replace", [c[1:] for c in CBD_CASES],
+                         ids=[c[0] for c in CBD_CASES])
+def test_diff_create_before_destroy(specs, states, observed, expected, replace):
+    state = StateFile(stack="test", serial=3, resources={r.address: r for r in states})
+    plan = make_plan({s.address: s for s in specs}, state, observed, REGISTRY, options=PlanOptions(replace=replace))
+    changes = plan.by_address()
+    for address, (action, reason, cbd, name) in expected.items():
+        got = changes[address]
+        assert (got.action, got.reason, got.create_before_destroy) == (action, reason, cbd), address
+        if name is not None:
+            assert got.name == name, address
+        if cbd:
+            assert got.symbol == "+/-" and got.terraform_actions == ["create", "delete"]
+            assert got.spec_name == ("" if name == specs_by(specs)[address].name else specs_by(specs)[address].name)
+
+
+def specs_by(specs: list[ResourceSpec]) -> dict[str, ResourceSpec]:
+    return {s.address: s for s in specs}
+
+
+def test_diff_points_to_the_in_place_route_when_a_schema_change_is_not_additive():
+    plan = make_plan(specs_by([GROUP, items_schema(drop_genre=True), ITEMS_DATASET]),
+                     StateFile(stack="test", serial=3, resources={r.address: r for r in SCHEMA_STATE}),
+                     SCHEMA_LIVE, REGISTRY)
+    text = " ".join(plan.warnings)
+    assert "field GENRE is removed" in text and "UpdateDataset" in text and "nullable" in text
+    assert plan.by_address()["dataset.ml.items"].detail.startswith("schema.items is not additive")
+
+
+def test_diff_suggests_create_before_destroy_where_a_replacement_takes_a_campaign_down():
+    plan = plan_for([GROUP, IMPORT_SPEC, with_params(SOLUTION, solutionConfig=HPO), VERSION, CAMPAIGN],
+                    STACK_STATE, ALL_LIVE)
+    assert any("solution.ml.up is deleted before its replacement is ready, taking campaign.ml.main down" in w
+               and "create_before_destroy: true" in w for w in plan.warnings)
+
+
+def test_targeting_a_create_before_destroy_solution_takes_the_campaign_that_moves_to_it():
+    state = StateFile(stack="test", serial=3, resources={r.address: r for r in STACK_STATE})
+    plan = make_plan(specs_by([GROUP, IMPORT_SPEC, relife(SOLUTION, CBD, solutionConfig=HPO), VERSION, CAMPAIGN]),
+                     state, ALL_LIVE, REGISTRY, options=PlanOptions(targets=("solution.ml.up",)))
+    assert {"solution.ml.up", "solution_version.ml.up", "campaign.ml.main"} <= set(plan.by_address())

@@ -49,3 +49,13 @@ def test_check_fails_over_warns_from_80_percent_and_says_how_to_raise():
     fixed = {**values, "recommenders_per_dataset_group": QuotaValue(BY_KEY["recommenders_per_dataset_group"], 5)}
     (_, how), = check([Usage("recommenders_per_dataset_group", "dataset group 'a'", 6)], fixed)[0]
     assert "cannot be raised" in how
+
+
+def test_a_create_before_destroy_replacement_counts_the_old_and_the_new_one_at_once():
+    resources = spec(("dataset_group.a", {}), ("schema.s", {}), ("campaign.a.one", {}), ("campaign.a.two", {}))
+    plan = Plan(changes=(Change("campaign.a.one", "campaign", Action.REPLACE, create_before_destroy=True),
+                         Change("schema.s", "schema", Action.REPLACE, create_before_destroy=True),
+                         Change("campaign.a.two", "campaign", Action.REPLACE)), stack="s", lineage=None, serial=0)
+    found = {(u.key, u.where): u.used for u in usages(resources, plan)}
+    assert found[("campaigns_per_dataset_group", "dataset group 'a'")] == 3   # two, plus one's old one
+    assert found[("schemas", "the region")] == 2

@@ -180,7 +180,7 @@ def test_apply_and_validate_reports_are_valid(validator):
 
 def test_schema_rejects_what_it_should(validator):
     doc = json.loads(json.dumps(plan_report(PLAN)))
-    doc["resource_changes"][1]["change"]["actions"] = ["create", "delete"]  # perso never plans this
+    doc["resource_changes"][1]["change"]["actions"] = ["update", "delete"]  # perso never plans this
     assert list(validator.iter_errors(doc))
     doc = json.loads(json.dumps(plan_report(PLAN)))
     del doc["has_changes"]

@@ -185,7 +185,12 @@ def assert_orders_every_dependency(changes: dict[str, Change], graph: dict) -> l
     for address, change in changes.items():
         apply_step, delete_step = ("apply", address), ("delete", address)
         if apply_step in position:
-            if delete_step in position:
+            if delete_step in position and change.create_before_destroy and not change.is_intent:
+                assert position[apply_step] < position[delete_step], f"{address}: deleted before recreated"
+                for other in changes.values():  # what uses it has moved to the new one first
+                    if address in other.depends_on and ("apply", other.address) in position:
+                        assert position[("apply", other.address)] < position[delete_step], f"{address} before {other}"
+            elif delete_step in position:
                 assert position[delete_step] < position[apply_step], f"{address}: recreated before deleted"
             for dep in change.depends_on:
                 if ("apply", dep) in position:
