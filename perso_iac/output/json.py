@@ -245,7 +245,7 @@ def validate_report(*, problems: Sequence[Any] = (), stack: str | None = None, r
 
 def _drift_entry(d: ResourceDrift) -> dict[str, Any]:
     return {"address": d.address, "type": d.type, "name": d.name, "arn": d.arn, "kind": d.kind,
-            "status": d.status, "in_spec": d.in_spec, "reverted_by_apply": d.reverted_by_apply,
+            "status": d.status, "in_spec": d.in_spec, "reverted_by_apply": d.reverted_by_apply, "apply": d.apply_note,
             "attributes": [{"path": a.path, "before": a.before, "after": a.after} for a in d.attributes]}
 
 
