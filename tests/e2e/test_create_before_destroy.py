@@ -199,9 +199,11 @@ def test_a_killed_create_before_destroy_converges_on_the_next_apply(tmp_path, sl
 
     proc = subprocess.Popen([*PERSO, "apply", "--auto-approve", "--replace", "campaign.e2e.main", *base], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    client = boto3.client("personalize", endpoint_url=slow_emulator.endpoint_url, region_name="us-east-1")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # until the old one is deposed and the new one is being created
-        if state_path.exists() and "campaign.e2e.main~deposed" in state_path.read_text():
+        if state_path.exists() and "campaign.e2e.main~deposed" in state_path.read_text() and \
+                len(client.list_campaigns()["campaigns"]) == 2:
             break
         time.sleep(0.02)
     else:
@@ -210,7 +212,6 @@ def test_a_killed_create_before_destroy_converges_on_the_next_apply(tmp_path, sl
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
 
-    client = boto3.client("personalize", endpoint_url=slow_emulator.endpoint_url, region_name="us-east-1")
     assert len(client.list_campaigns()["campaigns"]) == 2          # both exist: killed in the middle
     again = subprocess.run([*PERSO, "apply", "--auto-approve", *base], env=env, capture_output=True, text=True,
                            timeout=300)
