@@ -277,3 +277,29 @@ def test_the_retail_example_plans_the_in_place_route_for_an_additive_items_schem
     items.write_text(original.replace('    {"name": "BRAND", "type": ["null", "string"], "categorical": true},\n', ""))
     text = " ".join(perso("plan").output.split())
     assert "field BRAND is removed" in text and "UpdateDataset" in text
+
+
+def test_killed_after_the_journal_but_before_the_create_call_converges_too(stack, personalize):
+    """The other kill point: the state says the old one is deposed and the new one is being created,
+    but AWS never got the create call. The next apply creates it under the suffix, then deletes the old."""
+    stack.spec.write_text(CBD_SPEC)
+    assert stack.perso("apply", "--auto-approve").exit_code == 0
+    state = stack.state()
+    old = next(r for r in state["resources"] if r["address"] == "campaign.e2e.main")
+    suffixed = changes_of(stack, "--replace", "campaign.e2e.main")["campaign.e2e.main"]["name"]
+    journal = {**old, "name": suffixed, "spec_name": old["name"], "arn": "", "status": "creating"}
+    state["resources"] = [r for r in state["resources"] if r is not old] + [
+        {**old, "address": "campaign.e2e.main~deposed"}, journal]
+    state["serial"] += 1
+    stack.state_path.write_text(json.dumps(state))
+
+    change = changes_of(stack)
+    assert change["campaign.e2e.main"]["change"]["actions"] == ["create"]
+    assert change["campaign.e2e.main"]["name"] == suffixed
+    assert change["campaign.e2e.main~deposed"]["change"]["actions"] == ["delete"]
+    with CampaignWatch(stack.endpoint) as watch:
+        applied = stack.perso("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert not watch.gaps, watch.gaps[:3]
+    assert [c["name"] for c in live_campaigns(personalize)] == [suffixed]
+    assert_clean(stack)
