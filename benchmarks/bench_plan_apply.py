@@ -108,7 +108,7 @@ def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> di
                               config=Config(max_pool_connections=parallelism))
         ws = Workspace(spec=spec, backend=LocalBackend(Path(tmp) / "state.json"), client=client,
                        parallelism=parallelism)
-        waiter = Waiter(initial_delay=0.05, max_delay=0.5)
+        waiter = Waiter(initial_delay=0.05, max_delay=0.5, fixed=True)  # the emulator runs scaled: poll fast
 
         t0, c0 = time.perf_counter(), calls(endpoint)
         first = refresh_and_plan(ws)

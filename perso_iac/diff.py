@@ -36,8 +36,12 @@ def resolve(value: Any, lookup: Lookup) -> Any:
     return value
 
 
-def _ignored(path: str, ignore: tuple[str, ...]) -> bool:
+def ignored_by_lifecycle(path: str, ignore: tuple[str, ...]) -> bool:
+    """Whether `lifecycle.ignore_changes` covers the dotted `path` ("tags.KEY" for a tag)."""
     return "*" in ignore or "all" in ignore or any(path == p or path.startswith(p + ".") for p in ignore)
+
+
+_ignored = ignored_by_lifecycle
 
 
 def make_plan(
@@ -240,6 +244,10 @@ def _plan_change(spec: ResourceSpec, adapter: ResourceType, state: StateFile, ob
     before = adapter.align_observed(obs.params, desired)
     adopt = prior is None or creating  # intents are harmless to adopt: they cannot be deleted
     base.update(arn=obs.arn, before=before, tags_before=dict(prior.tags) if prior and not creating else None)
+    if obs.tags is not None:  # read live (refresh): tags changed outside perso are reverted too
+        base.update(tags_before=dict(obs.tags))
+    if base["tags_before"] is not None and adapter.taggable:
+        base.update(tags_after=_kept_tags(spec.tags, base["tags_before"], spec.lifecycle.ignore_changes))
     # The dependency cascade first, because only that reason cascades (a failed version of a
     # replaced solution must take its campaign along, like a healthy one).
     # AWS will not delete a parent while this exists, so this goes too. Intents are transparent:
@@ -273,7 +281,7 @@ def _plan_change(spec: ResourceSpec, adapter: ResourceType, state: StateFile, ob
                       replace_paths=refused[0], detail=refused[1], hint=refused[2], **base)
     known_tags = base["tags_before"]
     tags_differ = adapter.taggable and not _ignored("tags", ignore) and (
-        (known_tags is None and bool(spec.tags)) or (known_tags is not None and dict(known_tags) != dict(spec.tags)))
+        (known_tags is None and bool(spec.tags)) or (known_tags is not None and dict(known_tags) != base["tags_after"]))
     if tags_differ:
         paths.append("tags")
     # A value a promotion gate refused stays refused until the spec wants another one (or --promote).
@@ -293,6 +301,15 @@ def _plan_change(spec: ResourceSpec, adapter: ResourceType, state: StateFile, ob
     # (a no-op when already settled) and records it as a clean apply would.
     unsettled = obs.phase is Phase.PENDING or (prior is not None and prior.status != ResourceStatus.READY)
     return Change(action=Action.NOOP, reason=Reason.SETTLING if unsettled else Reason.NONE, **base)
+
+
+def _kept_tags(wanted: Mapping[str, str], live: Mapping[str, str], ignore: tuple[str, ...]) -> dict[str, str]:
+    """The tags to have: the spec's, except keys under `ignore_changes: [tags.KEY]`, which keep
+    their live value (or stay absent)."""
+    keys = {p.split(".", 1)[1] for p in ignore if p.startswith("tags.")}
+    out = {k: v for k, v in wanted.items() if k not in keys}
+    out.update({k: v for k, v in live.items() if k in keys})
+    return out
 
 
 def _trigger_value(ref: Ref, lookup: Lookup) -> Any:

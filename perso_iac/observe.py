@@ -1,22 +1,27 @@
 """Refresh: read the live resources that the spec or the state mention.
 
-Resources in the state are described by ARN, all in parallel (one call each). Resources only
-in the spec are looked up by name under their parent (a List call), wave by wave in dependency
-order, so that what a killed apply created before recording it is found and adopted.
+Resources in the state are described by ARN, all in parallel (one call each), and the tags of
+the taggable ones are read at the same time (ListTagsForResource), so that plan and apply revert
+tags changed outside perso like Terraform's refresh does; drift reads through here too, so what
+drift sees is what plan sees. A resource whose `lifecycle.ignore_changes` covers its tags skips
+that read. Resources only in the spec are looked up by name under their parent (a List call),
+wave by wave in dependency order, so that what a killed apply created before recording it is
+found and adopted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import wrap_error
+from .aws import error_code, wrap_error
 from .diff import UNKNOWN, resolve
 from .graph import topological_order
-from .resources.base import Observed, ResourceType
+from .resources.base import Observed, Phase, ResourceType
 from .spec.model import Ref, ResourceSpec
 from .state.model import ResourceStatus, StateFile
 
@@ -37,10 +42,22 @@ def observe(
         except (ClientError, BotoCoreError) as exc:
             raise wrap_error(exc, operation=f"read {type_name}", address=address) from exc
 
+    def read_tags(address: str, type_name: str, arn: str) -> dict[str, str] | None:
+        try:
+            return adapters[type_name].read_tags(client, arn)
+        except ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                return None  # gone: the describe says so
+            raise wrap_error(exc, operation=f"read the tags of {type_name}", address=address) from exc
+        except BotoCoreError as exc:
+            raise wrap_error(exc, operation=f"read the tags of {type_name}", address=address) from exc
+
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         known = {a: pool.submit(read, a, r.type, r.arn) for a, r in state.resources.items() if r.arn}
+        tagged = {a: pool.submit(read_tags, a, r.type, r.arn) for a, r in state.resources.items()
+                  if r.arn and reads_tags(adapters[r.type], resources.get(a))}
         for address, future in known.items():
-            observed[address] = future.result()
+            observed[address] = _with_tags(future.result(), tagged[address].result() if address in tagged else None)
 
         unknown = {a: r for a, r in resources.items() if a not in known}
         if not unknown:
@@ -62,7 +79,10 @@ def observe(
                 arn = adapter.find(client, name, params)
                 if arn in held:  # another address's (e.g. the old one of a create-before-destroy): not this one
                     return None
-                return adapter.read(client, arn) if arn else None
+                obs = adapter.read(client, arn) if arn else None
+                if obs is None or spec.address not in state.resources or not reads_tags(adapter, spec):
+                    return obs
+                return _with_tags(obs, adapter.read_tags(client, obs.arn))  # an interrupted apply's: adopted
             except (ClientError, BotoCoreError) as exc:
                 raise wrap_error(exc, operation=f"find {spec.type} by name", address=spec.address) from exc
 
@@ -71,6 +91,25 @@ def observe(
             for address, future in futures.items():
                 observed[address] = future.result()
     return observed
+
+
+def tags_ignored(ignore_changes: tuple[str, ...]) -> bool:
+    """Whether `lifecycle.ignore_changes` covers every tag (`tags`, or all)."""
+    return bool({"*", "all", "tags"} & set(ignore_changes))
+
+
+def reads_tags(adapter: ResourceType, spec: ResourceSpec | None) -> bool:
+    """Whether a refresh reads this resource's live tags: taggable, not an intent (an import job's
+    or a training's tags are fixed when it runs) and tags not under lifecycle.ignore_changes."""
+    return adapter.taggable and not adapter.is_intent and not (
+        spec is not None and tags_ignored(spec.lifecycle.ignore_changes))
+
+
+def _with_tags(obs: Observed | None, tags: dict[str, str] | None) -> Observed | None:
+    if obs is None or tags is None or obs.phase in (Phase.GONE, Phase.DELETING):
+        return obs
+    return replace(obs, tags=tags)
+
 
 def from_state(state: StateFile) -> dict[str, Observed | None]:
     """What `--no-refresh` plans against: each resource as the state last recorded it, unread."""

@@ -456,7 +456,7 @@ def validate_markdown(report: Mapping[str, Any], *, limit: int = MARKDOWN_LIMIT)
 
 def _drift_entry(d: ResourceDrift) -> dict[str, Any]:
     return {"address": d.address, "type": d.type, "name": d.name, "arn": d.arn, "kind": d.kind,
-            "status": d.status, "in_spec": d.in_spec, "reverted_by_apply": d.reverted_by_apply,
+            "status": d.status, "in_spec": d.in_spec, "reverted_by_apply": d.reverted_by_apply, "apply": d.apply_note,
             "attributes": [{"path": a.path, "before": a.before, "after": a.after} for a in d.attributes]}
 
 
@@ -496,8 +496,7 @@ def drift_text(report: DriftReport) -> str:
     if report.changed:
         lines.append("[bold]Changed outside perso[/bold] (last applied -> live):")
         for d in report.changed:
-            note = " [dim](perso apply would revert this)[/dim]" if d.reverted_by_apply else ""
-            lines.append(f"  [yellow]~ {escape(d.address)}[/yellow]{note}")
+            lines.append(f"  [yellow]~ {escape(d.address)}[/yellow] [dim]({escape(d.apply_note)})[/dim]")
             for a in d.attributes:
                 lines.append(f"      {escape(a.path)} = {escape(format_value(a.before))} -> "
                              f"{escape(format_value(a.after))}")
@@ -506,10 +505,11 @@ def drift_text(report: DriftReport) -> str:
         lines.append("[bold]Deleted outside perso:[/bold]")
         for d in report.deleted:
             status = f" ({d.status})" if d.status else ""
-            lines.append(f"  [red]- {escape(d.address)}[/red] {escape(d.arn)}{escape(status)}")
+            lines.append(f"  [red]- {escape(d.address)}[/red] {escape(d.arn)}{escape(status)} [dim]({escape(d.apply_note)})[/dim]")
         lines.append("")
     if report.unmanaged:
-        lines.append("[bold]Unmanaged resources in managed dataset groups:[/bold]")
+        lines.append("[bold]Unmanaged resources in managed dataset groups[/bold] (perso apply leaves them alone: "
+                     "`perso import ADDRESS ARN` and add them to the spec, delete them, or list them in .persoignore):")
         for u in report.unmanaged:
             lines.append(f"  [magenta]? {escape(u.address)}[/magenta] {escape(u.arn)}")
         lines.append("")
@@ -520,7 +520,8 @@ def drift_text(report: DriftReport) -> str:
             lines.append(f"  {escape(p.change.symbol.strip() or '~')} {escape(describe_change(p.change))}")
         lines.append("")
     if report.ignored:
-        lines.append(f"[dim]{len(report.ignored)} finding(s) ignored by the ignore file.[/dim]")
+        lines.append(f"[dim]{len(report.ignored)} finding(s) ignored (the ignore file, lifecycle.ignore_changes): "
+                     f"{escape(', '.join(report.ignored))}[/dim]")
     for warning in report.warnings:
         lines.append(f"[yellow]warning:[/yellow] {escape(warning)}")
     style = "red" if report.has_drift else "yellow" if report.has_changes else "green"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from .compare import compute_drift
 from .ignore import IgnoreList, IgnoreRule, baseline_lines, load_ignore, parse_ignore
-from .live import detect_drift, list_group_members, read_live_tags
+from .live import detect_drift, list_group_members
 from .model import (
     DRIFT_FORMAT_VERSION,
     AttributeDrift,
@@ -38,5 +38,5 @@ from .model import (
 __all__ = [
     "AttributeDrift", "DriftKind", "DriftReport", "IgnoreList", "IgnoreRule", "PendingCause", "PendingChange",
     "ResourceDrift", "UnmanagedResource", "baseline_lines", "compute_drift", "detect_drift", "list_group_members",
-    "load_ignore", "parse_ignore", "read_live_tags", "DRIFT_FORMAT_VERSION",
+    "load_ignore", "parse_ignore", "DRIFT_FORMAT_VERSION",
 ]

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from ..compare import differing_paths, value_at
+from ..diff import ignored_by_lifecycle
+from ..observe import tags_ignored
 from ..plan import Action, Plan, Reason
 from ..resources.base import Observed, Phase, ResourceType
 from ..state.model import ResourceStatus, StateFile
@@ -34,17 +36,23 @@ def compute_drift(
     plan: Plan | None = None,
     members: Sequence[UnmanagedResource] = (),
     ignore: IgnoreList | None = None,
+    lifecycle_ignore: Mapping[str, tuple[str, ...]] | None = None,
     spec_addresses: set[str] | None = None,
     backend: str = "",
     warnings: Sequence[str] = (),
 ) -> DriftReport:
     """Compare the last applied state with what a refresh read, and the spec with both.
 
-    `live_tags` holds the tags read for each existing taggable resource (absent: not read);
-    `members` lists what lives in the managed dataset groups; `plan` is the plan for the spec.
+    `live_tags` holds the tags read for each existing taggable resource (absent: not read; by
+    default the tags the refresh read, `Observed.tags`, which is what the plan compares too);
+    `members` lists what lives in the managed dataset groups; `plan` is the plan for the spec;
+    `lifecycle_ignore` is each spec resource's `lifecycle.ignore_changes`: drift under it is
+    listed as ignored, since apply leaves it by design.
     """
     ignore = ignore or IgnoreList()
-    live_tags = live_tags or {}
+    if live_tags is None:
+        live_tags = {a: dict(o.tags) for a, o in observed.items() if o is not None and o.tags is not None}
+    lifecycle_ignore = lifecycle_ignore or {}
     ignored: list[str] = []
     drifted: list[ResourceDrift] = []
     plan_changes = plan.by_address() if plan else {}
@@ -76,8 +84,12 @@ def compute_drift(
                 if res.tags.get(key) != now.get(key):
                     attrs.append(AttributeDrift(f"tags.{key}", res.tags.get(key), now.get(key)))
         kept = []
+        by_lifecycle = lifecycle_ignore.get(address, ())
+        if adapter and adapter.taggable and not adapter.is_intent and tags_ignored(by_lifecycle):
+            ignored.append(f"{address}:tags")  # not read: lifecycle.ignore_changes covers them
         for attr in attrs:
-            if ignore.ignores_attribute(address, attr.path) or ignore.ignores_resource(res.arn):
+            if (ignore.ignores_attribute(address, attr.path) or ignore.ignores_resource(res.arn)
+                    or (attr.path != "status" and ignored_by_lifecycle(attr.path, by_lifecycle))):
                 ignored.append(f"{address}:{attr.path}")
             else:
                 kept.append(attr)
@@ -96,12 +108,13 @@ def compute_drift(
         unmanaged.append(member)
 
     drifted_by_address = {d.address: d for d in drifted}
-    pending = _classify_pending(plan, state, drifted_by_address, ignore, ignored) if plan else []
+    pending = _classify_pending(plan, state, drifted_by_address, ignore, ignored, lifecycle_ignore) if plan else []
     ignored[:] = list(dict.fromkeys(ignored))
     for change_address, p in ((p.change.address, p) for p in pending):
         d = drifted_by_address.get(change_address)
-        if d is not None and p.cause is PendingCause.DRIFT:
-            drifted[drifted.index(d)] = replace(d, reverted_by_apply=True)
+        if d is not None and p.change.actionable:
+            drifted[drifted.index(d)] = replace(d, reverted_by_apply=p.cause is PendingCause.DRIFT,
+                                                spec_changes_it=p.cause is PendingCause.SPEC)
 
     return DriftReport(
         stack=state.stack, lineage=state.lineage if state.serial else None, serial=state.serial, backend=backend,
@@ -111,7 +124,7 @@ def compute_drift(
 
 
 def _classify_pending(plan: Plan, state: StateFile, drifted: Mapping[str, ResourceDrift], ignore: IgnoreList,
-                      ignored: list[str]) -> list[PendingChange]:
+                      ignored: list[str], lifecycle_ignore: Mapping[str, tuple[str, ...]]) -> list[PendingChange]:
     """The plan's changes, each marked as coming from the spec or only undoing drift.
 
     A change undoes drift when the spec still asks for exactly what was last applied (so AWS
@@ -127,7 +140,8 @@ def _classify_pending(plan: Plan, state: StateFile, drifted: Mapping[str, Resour
             prior is not None and change.action is not Action.DELETE and not change.adopt
             and prior.status != ResourceStatus.CREATING
             and not differing_paths(dict(change.after or {}), dict(prior.params))
-            and dict(change.tags_after or {}) == dict(prior.tags)
+            and _tags(change.tags_after, lifecycle_ignore.get(change.address, ())) == _tags(
+                prior.tags, lifecycle_ignore.get(change.address, ()))
         )
         cause = PendingCause.SPEC
         if spec_unchanged:
@@ -143,3 +157,8 @@ def _classify_pending(plan: Plan, state: StateFile, drifted: Mapping[str, Resour
             continue
         out.append(PendingChange(change, cause))
     return out
+
+
+def _tags(tags: Mapping[str, str] | None, by_lifecycle: tuple[str, ...]) -> dict[str, str]:
+    """The tags the spec decides (keys under lifecycle.ignore_changes keep whatever AWS has)."""
+    return {k: v for k, v in (tags or {}).items() if not ignored_by_lifecycle(f"tags.{k}", by_lifecycle)}

@@ -1,4 +1,5 @@
-"""Reading AWS for a drift check: everything in the managed dataset groups, and live tags.
+"""Reading AWS for a drift check: everything in the managed dataset groups; the managed
+resources and their tags are read by the plan's own refresh (observe.py).
 
 Lists go through botocore's paginators (`ResourceType.list_live`); which types count as
 unmanaged when perso does not know them, and under which parent they are listed, is each
@@ -17,9 +18,8 @@ from ..diff import make_plan
 from ..errors import PlanError, StateError
 from ..observe import observe
 from ..plan import Plan
-from ..resources.base import Observed, Phase, ResourceType
+from ..resources.base import Phase, ResourceType
 from ..resources.registry import REGISTRY, children_of
-from ..state.model import StateFile
 from .compare import compute_drift
 from .ignore import IgnoreList
 from .model import DriftReport, UnmanagedResource
@@ -71,33 +71,6 @@ def list_group_members(client: Any, groups: Mapping[str, str], *, parallelism: i
     return found, warnings
 
 
-def read_live_tags(client: Any, state: StateFile, observed: Mapping[str, Observed | None],
-                   adapters: Mapping[str, ResourceType], *, parallelism: int = 10
-                   ) -> tuple[dict[str, dict[str, str]], list[str]]:
-    """The live tags of every existing, taggable managed resource (intents have none of their own)."""
-    targets = {}
-    for address, res in state.resources.items():
-        obs, adapter = observed.get(address), adapters.get(res.type)
-        if obs is None or adapter is None or not adapter.taggable or adapter.is_intent:
-            continue
-        if obs.phase in (Phase.GONE, Phase.DELETING):
-            continue
-        targets[address] = (adapter, obs.arn)
-    tags: dict[str, dict[str, str]] = {}
-    warnings: list[str] = []
-
-    def read(address: str) -> None:
-        adapter, arn = targets[address]
-        try:
-            tags[address] = adapter.read_tags(client, arn)
-        except (ClientError, BotoCoreError) as exc:
-            warnings.append(f"could not read the tags of {address}: {exc}")
-
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        list(pool.map(read, sorted(targets)))
-    return tags, warnings
-
-
 def detect_drift(ws: Any, *, ignore: IgnoreList | None = None, unmanaged: bool = True) -> DriftReport:
     """Refresh everything perso manages (and the groups it manages) and compare. Read-only.
 
@@ -118,8 +91,6 @@ def detect_drift(ws: Any, *, ignore: IgnoreList | None = None, unmanaged: bool =
     except PlanError as exc:
         plan = None
         warnings.append(f"pending changes could not be planned: {exc.message}")
-    tags, tag_warnings = read_live_tags(ws.client, state, observed, ws.adapters, parallelism=ws.parallelism)
-    warnings.extend(tag_warnings)
     members: list[UnmanagedResource] = []
     if unmanaged:
         roots = unmanaged_roots(ws.adapters)
@@ -131,6 +102,8 @@ def detect_drift(ws: Any, *, ignore: IgnoreList | None = None, unmanaged: bool =
                                                        adapters=ws.adapters, root_type=root)
             members.extend(listed)
             warnings.extend(list_warnings)
-    return compute_drift(state, observed, ws.adapters, live_tags=tags, plan=plan, members=members, ignore=ignore,
+    # The tags were read by the same refresh as the plan's (observe), so drift and plan agree.
+    return compute_drift(state, observed, ws.adapters, plan=plan, members=members, ignore=ignore,
+                         lifecycle_ignore={a: r.lifecycle.ignore_changes for a, r in ws.spec.resources.items()},
                          spec_addresses=set(ws.spec.resources), backend=ws.backend.describe(),
                          warnings=sorted(warnings))

@@ -39,6 +39,24 @@ class ResourceDrift:
     status: str | None = None                   # the live status, when there is one
     in_spec: bool = True                        # False: removed from the spec, not yet destroyed
     reverted_by_apply: bool = False             # the spec still wants the applied value
+    spec_changes_it: bool = False               # the spec changed too: apply sets the spec's value
+
+    @property
+    def apply_note(self) -> str:
+        """What `perso apply` does about this drift, in a few words (why, when it does nothing)."""
+        if self.kind is DriftKind.DELETED:
+            if not self.in_spec:
+                return "perso apply would forget it: it is no longer in the spec"
+            if self.reverted_by_apply or self.spec_changes_it:
+                return "perso apply would recreate it"
+        elif self.reverted_by_apply:
+            return "perso apply would revert this"
+        elif not self.in_spec:
+            return "perso apply would destroy it: it is no longer in the spec"
+        elif self.spec_changes_it:
+            return "perso apply would set what the spec now says"
+        return ("perso apply would leave this as it is: change it back in AWS, "
+                "or accept it in .persoignore")
 
 
 @dataclass(frozen=True)

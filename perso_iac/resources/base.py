@@ -77,6 +77,9 @@ class Observed:
     # True while an update (latestCampaignUpdate etc.) is still in progress
     updating: bool = False
     statuses: StatusMap = field(default=ANY_STATUSES, compare=False, repr=False)
+    # The live tags (ListTagsForResource); None when not read (not taggable, an intent, tags under
+    # lifecycle.ignore_changes, --no-refresh): the plan then trusts the state's tags.
+    tags: Mapping[str, str] | None = None
 
     @property
     def phase(self) -> Phase:
