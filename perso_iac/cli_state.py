@@ -188,13 +188,7 @@ def mv_command(ctx: click.Context, old: str, new: str, **given: Any) -> None:
 def pull_command(ctx: click.Context, version_id: str | None, **given: Any) -> None:
     """Print the state as JSON (redirect it to a file to keep or edit a copy)."""
     c = _context(ctx, given)
-    if version_id:
-        reader = getattr(c.backend, "read_version", None)
-        if reader is None:
-            raise StateError(f"{c.where} keeps no versions", hint="versions need an S3 backend with bucket versioning")
-        state = reader(version_id)
-    else:
-        state = c.read_existing()
+    state = c.backend.read_version(version_id) if version_id else c.read_existing()
     click.echo(json.dumps(state.to_dict(), indent=2, default=str))
 
 
@@ -256,23 +250,18 @@ def push_command(ctx: click.Context, state_file: str, force: bool, **given: Any)
 def history_command(ctx: click.Context, limit: int, **given: Any) -> None:
     """List the stored versions of the state, newest first (S3 with bucket versioning)."""
     c = _context(ctx, given)
-    history = getattr(c.backend, "history", None)
-    if history is None:
-        raise StateError(f"{c.where} keeps no history",
-                         hint="use an S3 backend on a versioned bucket to keep every version of the state")
-    versions = history()
+    versions = c.backend.history()
     if not versions:
         click.echo(f"No versions of {c.where} found: the state was never written, or the bucket is not versioned.")
         click.echo("Enable versioning to keep every version: "
                    "aws s3api put-bucket-versioning --bucket BUCKET --versioning-configuration Status=Enabled")
         return
-    reader = getattr(c.backend, "read_version", None)
     click.echo(f"{'VERSION':<36}  {'MODIFIED':<25}  {'SERIAL':>6}  SIZE")
     for version in versions[:limit]:
         serial = "?"
-        if reader is not None and not getattr(version, "deleted", False):
+        if not version.deleted:
             try:
-                serial = str(reader(version.version_id).serial)
+                serial = str(c.backend.read_version(version.version_id).serial)
             except StateError:
                 serial = "bad"
         latest = "  (latest)" if version.is_latest else ""
@@ -318,11 +307,7 @@ def _holder(holder: LockInfo) -> str:
 
 
 def _break(backend: StateBackend, holder: LockInfo) -> None:
-    breaker = getattr(backend, "break_lock", None)
-    if breaker is not None:
-        breaker(holder)
-    else:
-        backend.unlock(holder.id)
+    backend.break_lock(holder)
 
 
 @state_group.command("lock-info")

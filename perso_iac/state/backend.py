@@ -19,6 +19,7 @@ Storage semantics (Terraform's statemgr, simplified):
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import getpass
 import os
@@ -32,9 +33,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from ..errors import PersoError, StateLockedError
+from ..errors import PersoError, StateError, StateLockedError
 from .model import StateFile
 
 # How long a lock stays valid unless renewed. `locked()` renews it every third of that while the
@@ -209,31 +210,50 @@ def ci_run_url() -> str | None:
     return None
 
 
-class StateBackend(Protocol):
+class StateBackend(abc.ABC):
+    """What every backend provides; callers use every method directly, none is probed for."""
+
+    @abc.abstractmethod
     def describe(self) -> str:
         """Where the state lives, for messages: `local:.perso/state/x.json`, `s3://bucket/key`."""
-        ...
 
-    def read(self) -> StateFile: ...
+    @abc.abstractmethod
+    def read(self) -> StateFile:
+        """The stored state (or a new empty one), remembering which version was read."""
 
-    def write(self, state: StateFile) -> None: ...
+    @abc.abstractmethod
+    def write(self, state: StateFile, *, allow_new_lineage: bool = False) -> None:
+        """Store `state` if the stored version is still the one last read or written (see above);
+        `allow_new_lineage` replaces a state of another lineage (`perso state push --force`)."""
 
+    @abc.abstractmethod
     def lock(self, operation: str) -> LockInfo:
         """Take the lock or raise StateLockedError naming the holder."""
-        ...
 
+    @abc.abstractmethod
     def unlock(self, lock_id: str) -> None:
         """Release the lock if `lock_id` holds it; raise StateError if another lock holds it."""
-        ...
 
-    def lock_info(self) -> LockInfo | None: ...
+    @abc.abstractmethod
+    def lock_info(self) -> LockInfo | None:
+        """The lock held now, if any."""
 
-    # Optional; both built-in backends have them, and `locked()` / `perso state` use them when present:
-    #   write(state, allow_new_lineage=True)   replace a state of another lineage (push --force)
-    #   renew(lock_id) -> LockInfo             restart the lease of a lock we hold
-    #   break_lock(seen: LockInfo) -> None     remove the lock if it is still `seen` (force-unlock)
-    #   history() -> list[StateVersion]        stored versions, newest first
-    #   read_version(version_id) -> StateFile  one of them
+    @abc.abstractmethod
+    def renew(self, lock_id: str) -> LockInfo:
+        """Restart the lease of the lock `lock_id` we hold; StateLockedError if it is no longer ours."""
+
+    @abc.abstractmethod
+    def break_lock(self, seen: LockInfo) -> None:
+        """Remove the lock only if it is still `seen` (force-unlock, or a dead holder's lock)."""
+
+    def history(self) -> list[StateVersion]:
+        """Stored versions, newest first; empty when the backend keeps none."""
+        return []
+
+    def read_version(self, version_id: str) -> StateFile:
+        """One of `history()`'s versions."""
+        raise StateError(f"{self.describe()} keeps no versions",
+                         hint="versions need an S3 backend with bucket versioning")
 
 
 @dataclass(frozen=True)
@@ -275,8 +295,7 @@ def acquire(backend: StateBackend, operation: str, *, timeout: float | None = No
             return backend.lock(operation)
         except StateLockedError as exc:
             holder = exc.lock
-            if broken < 3 and holder is not None and holder.id and holder.holder_gone() and \
-                    hasattr(backend, "break_lock"):
+            if broken < 3 and holder is not None and holder.id and holder.holder_gone():
                 broken += 1
                 try:
                     backend.break_lock(holder)  # only if it is still that lock: conditional
@@ -356,7 +375,7 @@ def locked(backend: StateBackend, operation: str, *, enabled: bool = True, timeo
         yield None
         return
     lock = acquire(backend, operation, timeout=timeout, sleep=sleep, clock=clock, notify=notify)
-    renewer = _Renewer(backend, lock) if lock.lease_seconds > 0 and hasattr(backend, "renew") else None
+    renewer = _Renewer(backend, lock) if lock.lease_seconds > 0 else None
     if renewer:
         renewer.start()
     try:

@@ -1,11 +1,13 @@
 """State in a local JSON file: atomic writes, a backup of the previous version, an O_EXCL lock file.
 
 - A write goes to a temporary file in the same directory, is fsynced, then renamed over the
-  state (`os.replace`): a crash leaves the old state or the new one, never half of one. The
-  version it replaces is kept as `<path>.backup`.
+  state (`os.replace`) and the directory fsynced: a crash leaves the old state or the new one,
+  never half of one. The version the first write after a read replaces is kept as
+  `<path>.backup` (a hard link: nothing is copied), so a backup is the state before the command.
 - A write is conditional on the version read: the stored file's lineage, serial, inode, mtime
-  and size must still be what this backend last read or wrote. The check and the rename happen
-  under an exclusive `flock` of the state's directory, so two processes can't both pass it.
+  and size must still be what this backend last read or wrote. The check reads only the file's
+  stat and first bytes (not the whole state), and it and the rename happen under an exclusive
+  `flock` of the state's directory, so two processes can't both pass it.
 - The lock is `<path>.lock`, created with O_CREAT|O_EXCL and holding the LockInfo as JSON.
 """
 
@@ -22,7 +24,8 @@ from pathlib import Path
 from stat import S_ISREG
 
 from ..errors import StaleStateError, StateConflictError, StateCorruptError, StateError, StateLockedError
-from .backend import LockInfo, StateVersion, lock_error
+from .backend import LockInfo, StateBackend, StateVersion, lock_error
+from .encode import HEADER_BYTES, Encoder, header
 from .model import StateFile
 
 try:
@@ -44,13 +47,15 @@ def _nonblocking(path: str, flags: int) -> int:
 Version = tuple[str, int, int, int, int]
 
 
-class LocalBackend:
+class LocalBackend(StateBackend):
     def __init__(self, path: str | os.PathLike, *, stack: str = "default") -> None:
         self.path = Path(path)
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.backup_path = self.path.with_name(self.path.name + ".backup")
         self.stack = stack
         self._read_version: Version | None = None  # the stored version we last read or wrote
+        self._encoder = Encoder()
+        self._backed_up = False  # the version this backend first replaced is kept as the backup
 
     def describe(self) -> str:
         return f"local:{self.path}"
@@ -83,6 +88,7 @@ class LocalBackend:
         return state, (state.lineage, state.serial, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
     def read(self) -> StateFile:
+        self._backed_up = False
         loaded = self._load()
         if loaded is None:
             self._read_version = None
@@ -93,36 +99,76 @@ class LocalBackend:
     def write(self, state: StateFile, *, allow_new_lineage: bool = False) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._write_mutex():
-            loaded = self._load()
-            stored, version = loaded if loaded else (None, None)
-            if version != self._read_version:
-                if stored is None:
-                    raise StateConflictError(f"state {self.path} was deleted since it was read; nothing was written",
-                                             hint="run the command again")
-                raise StateConflictError(
-                    f"state {self.path} was changed by someone else (now serial {stored.serial}) since it was "
-                    "read; nothing was overwritten",
-                    hint="run the command again; hold the lock to keep concurrent writers out")
-            if stored is not None and stored.lineage != state.lineage and not allow_new_lineage:
+            stored = self._stored_version()
+            if stored != self._read_version:
+                self._refuse_changed()
+            if stored is not None and stored[0] != state.lineage and not allow_new_lineage:
                 raise StaleStateError(
-                    f"state {self.path} has lineage {stored.lineage}, not {state.lineage}: it is another state",
+                    f"state {self.path} has lineage {stored[0]}, not {state.lineage}: it is another state",
                     hint="refusing to overwrite it; check --state, or use `perso state push --force`")
-            serial = max((stored.serial if stored else 0) + 1, state.serial)
-            text = json.dumps({**state.to_dict(), "serial": serial}, indent=2) + "\n"
-            if stored is not None:
-                self._atomic_write(self.backup_path, self.path.read_bytes())
-            self._atomic_write(self.path, text.encode())
-            stat = self.path.stat()
+            serial = max((stored[1] if stored else 0) + 1, state.serial)
+            data = self._encoder.encode(state, serial)
+            if stored is not None and not self._backed_up:
+                self._keep_backup()
+            stat = self._atomic_write(self.path, data)
+        self._backed_up = True
         state.serial = serial
         self._read_version = (state.lineage, serial, stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
-    def _atomic_write(self, path: Path, data: bytes) -> None:
+    def _stored_version(self) -> Version | None:
+        """The stored file's version, from its inode, mtime, size and first bytes: no parse.
+
+        When they are those of the version we last read or wrote, it is that version (lineage and
+        serial from the header confirm it even if an inode was reused). Otherwise the file is
+        parsed, only to say what is there now."""
+        try:
+            with open(self.path, "rb", opener=_nonblocking) as handle:
+                stat = os.fstat(handle.fileno())
+                prefix = handle.read(HEADER_BYTES) if S_ISREG(stat.st_mode) else b""
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read state {self.path}: {exc.strerror or exc}",
+                             hint="check the file's permissions") from exc
+        seen = header(prefix)
+        if seen is not None and self._read_version is not None:
+            version = (*seen, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            if version == self._read_version:
+                return version
+        loaded = self._load()  # changed (or never read): the full check, and what to say
+        return loaded[1] if loaded else None
+
+    def _refuse_changed(self) -> None:
+        loaded = self._load()
+        if loaded is None:
+            raise StateConflictError(f"state {self.path} was deleted since it was read; nothing was written",
+                                     hint="run the command again")
+        raise StateConflictError(
+            f"state {self.path} was changed by someone else (now serial {loaded[0].serial}) since it was "
+            "read; nothing was overwritten",
+            hint="run the command again; hold the lock to keep concurrent writers out")
+
+    def _keep_backup(self) -> None:
+        """Keep the stored version as `<path>.backup`, once per backend (i.e. per command): a hard
+        link to the file the next write replaces, so nothing is copied; a copy where links fail."""
+        tmp = self.backup_path.with_name(f".{self.backup_path.name}.{os.getpid()}.link")
+        try:
+            tmp.unlink(missing_ok=True)
+            os.link(self.path, tmp)
+            os.replace(tmp, self.backup_path)  # made durable by the state write's directory fsync
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            self._atomic_write(self.backup_path, self.path.read_bytes())
+
+    def _atomic_write(self, path: Path, data: bytes) -> os.stat_result:
+        """Write `data` to `path` atomically and durably; the stat of the new file."""
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
+                stat = os.fstat(handle.fileno())  # a rename keeps the inode and mtime
             os.replace(tmp, path)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
@@ -132,6 +178,7 @@ class LocalBackend:
             Path(tmp).unlink(missing_ok=True)
             raise
         _fsync_dir(path.parent)
+        return stat
 
     @contextlib.contextmanager
     def _write_mutex(self) -> Iterator[None]:

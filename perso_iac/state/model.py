@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import StateCorruptError
 
 STATE_FORMAT_VERSION = 1
+ENCODED = "_encoded"  # where a ResourceState keeps its encoded JSON between state writes
 
 
 class ResourceStatus(StrEnum):
@@ -42,6 +43,12 @@ class ResourceState:
     # After a `moved:` to a key from which the spec derives another name: that name. The AWS name
     # (`name`) is kept while the spec asks for this one; empty when they are the same.
     spec_name: str = ""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Any assignment invalidates the encoded form that state writes reuse (state/encode.py).
+        # Values are replaced, never mutated in place, so assignments are all there is to see.
+        object.__setattr__(self, name, value)
+        self.__dict__.pop(ENCODED, None)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

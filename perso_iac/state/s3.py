@@ -28,7 +28,8 @@ from botocore.exceptions import BotoCoreError, ClientError, IncompleteReadError,
 
 from ..aws import AwsSettings, error_code, make_client
 from ..errors import StaleStateError, StateConflictError, StateCorruptError, StateError, StateLockedError
-from .backend import LockInfo, StateVersion, default_lease_seconds, lock_error
+from .backend import LockInfo, StateBackend, StateVersion, default_lease_seconds, lock_error
+from .encode import Encoder
 from .model import StateFile
 
 __all__ = ["S3Backend", "StateVersion"]
@@ -39,7 +40,7 @@ _SHA_META = "perso-sha256"
 _RACE_RETRIES = 4
 
 
-class S3Backend:
+class S3Backend(StateBackend):
     def __init__(self, *, stack: str, settings: AwsSettings, bucket: str, key: str, region: str | None = None,
                  kms_key_id: str | None = None, endpoint_url: str | None = None,
                  lease_seconds: int | None = None, client: Any = None) -> None:
@@ -54,6 +55,7 @@ class S3Backend:
         self._etag: str | None = None                 # ETag of the state object we last read or wrote
         self._stored: tuple[str, int] | None = None   # its (lineage, serial); None: there was none
         self._lock_etags: dict[str, str] = {}          # lock id -> ETag of the lock object we wrote
+        self._encoder = Encoder()
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
@@ -88,7 +90,7 @@ class S3Backend:
                 f"{self.describe()} holds lineage {self._stored[0]}, not {state.lineage}: it is another state",
                 hint="refusing to overwrite it; check --state, or use `perso state push --force`")
         serial = max((self._stored[1] if self._stored else 0) + 1, state.serial)
-        body = json.dumps({**state.to_dict(), "serial": serial}, indent=2).encode() + b"\n"
+        body = self._encoder.encode(state, serial)
         digest = hashlib.sha256(body).hexdigest()
         condition = {"IfMatch": self._etag} if self._etag else {"IfNoneMatch": "*"}
         for attempt in range(_RACE_RETRIES + 1):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -703,3 +704,104 @@ def test_racing_runs_break_a_dead_lock_once_and_exactly_one_takes_it(make):
     assert len(won) == 1 and len(refused) == 5, (won, refused)
     assert make().lock_info().id == won[0].id  # nobody broke the winner's (live) lock
     make().unlock(won[0].id)
+
+
+# -- writes cost what changed: token checks, compact encoding, one backup per command -------------------
+
+def _forbid_parsing(monkeypatch) -> None:
+    def refuse(cls, data, *, source="state"):
+        raise AssertionError(f"the stored state was parsed ({source})")
+    monkeypatch.setattr(StateFile, "from_dict", classmethod(refuse))
+
+
+def test_consecutive_writes_check_a_version_token_and_never_reparse_the_stored_state(make, monkeypatch):
+    backend = make()
+    state = _with_resource(backend.read())
+    backend.write(state)
+    _forbid_parsing(monkeypatch)
+    for name in ("a", "b", "c"):
+        backend.write(_with_resource(state, f"dataset_group.{name}"))
+    monkeypatch.undo()
+    assert make().read().serial == state.serial == 4
+
+
+def test_an_external_write_between_two_writes_is_detected(make):
+    ours, theirs = make(), make()
+    state = _with_resource(ours.read())
+    ours.write(state)
+    other = theirs.read()
+    theirs.write(_with_resource(other, "dataset_group.theirs"))
+    with pytest.raises(StateConflictError, match="changed by someone else"):
+        ours.write(_with_resource(state, "dataset_group.ours"))
+    stored = make().read()
+    assert "dataset_group.theirs" in stored.resources and "dataset_group.ours" not in stored.resources
+
+
+def test_states_written_as_indented_json_are_read_and_written_over(make):
+    backend = make()
+    old = _with_resource(StateFile(stack="test", serial=7))
+    _store_raw(backend, (json.dumps(old.to_dict(), indent=2) + "\n").encode())
+    state = backend.read()
+    assert state.serial == 7 and set(state.resources) == {"dataset_group.g"}
+    backend.write(_with_resource(state, "dataset_group.h"))
+    backend.write(_with_resource(state, "dataset_group.i"))
+    assert make().read().serial == 9
+
+
+def test_the_stored_state_is_compact_json_one_resource_a_line(make):
+    backend = make()
+    state = backend.read()
+    for name in ("a", "b", "c"):
+        _with_resource(state, f"dataset_group.{name}")
+    state.resources["dataset_group.b"].params = {"nested": {"list": [1, "ü"]}}
+    backend.write(state)
+    raw = _load_raw(backend)
+    assert json.loads(raw) == state.to_dict()
+    lines = raw.decode().splitlines()
+    assert len(lines) == 3 + 2 and lines[2].startswith('{"address":"dataset_group.b",') and ": " not in raw.decode()
+
+
+def test_local_a_hand_edit_keeping_lineage_and_serial_is_detected(tmp_path):
+    backend = LocalBackend(tmp_path / "state.json", stack="test")
+    state = _with_resource(backend.read())
+    backend.write(state)
+    backend.path.write_bytes(backend.path.read_bytes().replace(b'"name":"g"', b'"name":"edited"'))
+    with pytest.raises(StateConflictError):
+        backend.write(state)
+    assert LocalBackend(backend.path, stack="test").read().resources["dataset_group.g"].name == "edited"
+
+
+def test_local_an_external_write_that_keeps_inode_size_and_mtime_is_detected_by_its_header(tmp_path):
+    """The token is the file's stat and the serial in its first bytes: an in-place rewrite to
+    another serial of the same size, with the mtime put back, is still caught."""
+    backend = LocalBackend(tmp_path / "state.json", stack="test")
+    state = _with_resource(backend.read())
+    backend.write(state)
+    before = os.stat(backend.path)
+    raw = backend.path.read_bytes()
+    assert b'"serial":1,' in raw
+    with open(backend.path, "r+b") as handle:  # in place: same inode
+        handle.write(raw.replace(b'"serial":1,', b'"serial":5,'))
+    os.utime(backend.path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(backend.path)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    with pytest.raises(StateConflictError, match="now serial 5"):
+        backend.write(_with_resource(state, "dataset_group.h"))
+
+
+def test_local_backup_is_the_state_before_the_command_kept_without_a_copy(tmp_path):
+    path = tmp_path / "state.json"
+    first = LocalBackend(path, stack="test")
+    state = _with_resource(first.read())
+    first.write(state)  # serial 1: there was nothing to back up
+    assert not first.backup_path.exists()
+
+    command = LocalBackend(path, stack="test")  # the next command
+    state = command.read()
+    inode = os.stat(path).st_ino
+    for name in ("a", "b", "c"):
+        command.write(_with_resource(state, f"dataset_group.{name}"))
+    backup = command.read_version("backup")
+    assert backup.serial == 1 and set(backup.resources) == {"dataset_group.g"}
+    assert os.stat(command.backup_path).st_ino == inode  # the old file itself (a hard link), not a copy
+    assert command.read_version("current").serial == 4

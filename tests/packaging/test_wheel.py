@@ -4,6 +4,7 @@ checkout, and run the movielens lifecycle with the installed `perso` against the
 from __future__ import annotations
 
 import email.parser
+import json
 import shutil
 import subprocess
 import sys
@@ -82,4 +83,4 @@ def test_installed_wheel_runs_the_movielens_lifecycle(dists, emulator, tmp_path)
         assert result.returncode == expected, f"perso {' '.join(args)}: {result.stdout}\n{result.stderr}"
         if args[1] == "apply":
             assert "0 failed, 0 skipped" in result.stdout and (work / ".perso/state/movielens.json").is_file()
-    assert '"resources": []' in (work / ".perso/state/movielens.json").read_text().replace("\n", "")
+    assert json.loads((work / ".perso/state/movielens.json").read_text())["resources"] == []

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from perso_iac.apply import _GroupCommit
 from perso_iac.errors import StateConflictError
+from perso_iac.state.commit import GroupCommit as _GroupCommit
 from perso_iac.state.model import ResourceState, StateFile
 
 

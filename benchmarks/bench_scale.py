@@ -1,0 +1,225 @@
+"""How plan, apply and state writes grow with the stack (issue 11 item 5).
+
+Run by hand, e.g. `python benchmarks/bench_scale.py --groups 1 10 50 100`; the numbers go into the
+README and issue notes, never into test assertions. For each size N (dataset groups of 13
+resources each, plus 3 schemas; see bench_plan_apply.make_spec) against the emulator in its own
+process (20 ms per call, parallelism 10):
+
+- apply from empty: wall, perso's CPU seconds, the emulator's CPU seconds, API calls, and the state
+  writes it made (count, bytes, CPU seconds spent inside the backend's `write`);
+- a no-op plan: wall, CPU, calls per resource, and wall ÷ ideal (calls × latency ÷ parallelism);
+- a sequential plain-boto3 refresh (one describe per resource in the state, one after another:
+  what a hand-written script does) and how many times slower it is than perso's no-op plan.
+
+It ends with a growth check: per-resource cost at each size relative to the smallest size (about
+1.0 everywhere means linear growth; a column that keeps rising grows faster than linearly).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_plan_apply import calls, control, emulator_process, make_spec  # noqa: E402
+
+from perso_iac.engine import Workspace, apply_plan, refresh_and_plan  # noqa: E402
+from perso_iac.spec.loader import load_spec  # noqa: E402
+from perso_iac.state.local import LocalBackend  # noqa: E402
+from perso_iac.state.model import StateFile  # noqa: E402
+from perso_iac.wait import Waiter  # noqa: E402
+
+# The describe call a plain boto3 script would make for each type of the benchmark's stack.
+DESCRIBE = {
+    "schema": ("describe_schema", "schemaArn"),
+    "dataset_group": ("describe_dataset_group", "datasetGroupArn"),
+    "dataset": ("describe_dataset", "datasetArn"),
+    "dataset_import": ("describe_dataset_import_job", "datasetImportJobArn"),
+    "solution": ("describe_solution", "solutionArn"),
+    "solution_version": ("describe_solution_version", "solutionVersionArn"),
+    "campaign": ("describe_campaign", "campaignArn"),
+}
+
+
+class CountingBackend(LocalBackend):
+    """The local backend, counting its writes, the bytes they stored and the CPU they took."""
+
+    def __init__(self, path: Path, *, stack: str) -> None:
+        super().__init__(path, stack=stack)
+        self.writes = 0
+        self.bytes = 0
+        self.cpu = 0.0
+        self._count_lock = threading.Lock()
+
+    def write(self, state: StateFile, *, allow_new_lineage: bool = False) -> None:
+        start = time.thread_time()  # CPU of the writing thread only: other steps run meanwhile
+        super().write(state, allow_new_lineage=allow_new_lineage)
+        spent = time.thread_time() - start
+        size = self.path.stat().st_size
+        with self._count_lock:
+            self.writes += 1
+            self.bytes += size
+            self.cpu += spent
+
+    def reset(self) -> None:
+        self.writes, self.bytes, self.cpu = 0, 0, 0.0
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of another process, from /proc."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _emulator_pid(endpoint: str) -> int | None:
+    port = endpoint.rsplit(":", 1)[1]
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"perso_iac.emulator" in cmdline and port.encode() in cmdline:
+            return int(entry)
+    return None
+
+
+class Meter:
+    """Wall, own CPU, emulator CPU and API calls between start() and stop()."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint, self.pid = endpoint, _emulator_pid(endpoint)
+
+    def start(self) -> None:
+        self._t, self._c, self._n = time.perf_counter(), time.process_time(), calls(self.endpoint)
+        self._e = _proc_cpu(self.pid) if self.pid else 0.0
+
+    def stop(self) -> dict[str, float]:
+        out = {"wall": time.perf_counter() - self._t, "cpu": time.process_time() - self._c}
+        out["emu_cpu"] = (_proc_cpu(self.pid) - self._e) if self.pid else float("nan")
+        out["calls"] = calls(self.endpoint) - self._n  # after the CPU reads: this call is not counted
+        return out
+
+
+def sequential_refresh(client: Any, state: StateFile) -> int:
+    """One describe per resource, one after another, like a plain boto3 script."""
+    done = 0
+    for res in state.resources.values():
+        method, key = DESCRIBE[res.type]
+        getattr(client, method)(**{key: res.arn})
+        done += 1
+    return done
+
+
+def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp, emulator_process(time_scale, latency_ms) as endpoint:
+        spec_path = Path(tmp) / "perso.yaml"
+        spec_path.write_text(make_spec(groups))
+        spec = load_spec(spec_path)
+        control(endpoint, {"action": "configure", "quotas": {
+            "dataset_groups": groups, "pending_dataset_import_jobs": 10_000, "pending_solution_versions": 10_000}})
+        client = boto3.client("personalize", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="bench", aws_secret_access_key="bench",
+                              config=Config(max_pool_connections=parallelism))
+        backend = CountingBackend(Path(tmp) / "state.json", stack=spec.stack)
+        ws = Workspace(spec=spec, backend=backend, client=client, parallelism=parallelism)
+        meter = Meter(endpoint)
+        resources = len(spec.resources)
+
+        first = refresh_and_plan(ws)
+        backend.reset()
+        meter.start()
+        apply_plan(ws, first.plan, first.state, waiter=Waiter(time_scale=time_scale))
+        applied = meter.stop()
+        writes = {"writes": backend.writes, "bytes": backend.bytes, "cpu": backend.cpu,
+                  "final_bytes": backend.path.stat().st_size}
+
+        meter.start()
+        again = refresh_and_plan(ws)
+        noop = meter.stop()
+        assert not again.plan.has_changes(), "a plan right after apply must show no changes"
+
+        seq_client = boto3.client("personalize", endpoint_url=endpoint, region_name="us-east-1",
+                                  aws_access_key_id="bench", aws_secret_access_key="bench")
+        meter.start()
+        described = sequential_refresh(seq_client, again.state)
+        seq = meter.stop()
+
+        ideal = noop["calls"] * latency_ms / 1000 / parallelism
+        return {
+            "groups": groups, "resources": resources,
+            "apply_s": round(applied["wall"], 2), "apply_cpu_s": round(applied["cpu"], 2),
+            "apply_emu_cpu_s": round(applied["emu_cpu"], 2), "apply_calls": applied["calls"],
+            "state_writes": writes["writes"], "state_bytes": writes["bytes"],
+            "state_cpu_s": round(writes["cpu"], 3), "state_final_bytes": writes["final_bytes"],
+            "noop_plan_s": round(noop["wall"], 2), "noop_plan_cpu_s": round(noop["cpu"], 2),
+            "noop_plan_emu_cpu_s": round(noop["emu_cpu"], 2),
+            "noop_calls_per_resource": round(noop["calls"] / resources, 2),
+            "noop_wall_over_ideal": round(noop["wall"] / ideal, 2) if ideal else None,
+            "seq_boto3_refresh_s": round(seq["wall"], 2), "seq_described": described,
+            "seq_over_perso": round(seq["wall"] / noop["wall"], 1) if noop["wall"] else None,
+        }
+
+
+GROWTH = (("apply_s", "apply wall"), ("apply_cpu_s", "apply CPU"), ("apply_calls", "apply calls"),
+          ("state_bytes", "state bytes written"), ("state_cpu_s", "state CPU"),
+          ("noop_plan_s", "no-op plan wall"), ("noop_plan_cpu_s", "no-op plan CPU"))
+
+
+def growth(rows: list[dict[str, Any]]) -> list[str]:
+    """Per-resource cost at each size, relative to the smallest size."""
+    base = rows[0]
+    lines = [f"per-resource cost relative to {base['groups']} group(s) (1.0 = linear):"]
+    for key, label in GROWTH:
+        ratios = []
+        for row in rows:
+            per, per0 = row[key] / row["resources"], base[key] / base["resources"]
+            ratios.append(f"{row['groups']}: {per / per0:.2f}" if per0 else f"{row['groups']}: -")
+        lines.append(f"  {label:22} " + "  ".join(ratios))
+    return lines
+
+
+def table(rows: list[dict[str, Any]]) -> list[str]:
+    """The markdown table for the README."""
+    head = ("| groups (resources) | apply wall / CPU s | apply calls | state writes / MB / CPU s "
+            "| no-op plan wall / CPU s | no-op ÷ ideal | calls/resource | sequential boto3 s (× perso) |")
+    lines = [head, "|---" * (head.count("|") - 1) + "|"]
+    for r in rows:
+        lines.append(
+            f"| {r['groups']} ({r['resources']}) | {r['apply_s']} / {r['apply_cpu_s']} | {r['apply_calls']} "
+            f"| {r['state_writes']} / {r['state_bytes'] / 1e6:.2f} / {r['state_cpu_s']} "
+            f"| {r['noop_plan_s']} / {r['noop_plan_cpu_s']} | {r['noop_wall_over_ideal']}× "
+            f"| {r['noop_calls_per_resource']} | {r['seq_boto3_refresh_s']} ({r['seq_over_perso']}×) |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--groups", type=int, nargs="+", default=[1, 10, 50, 100])
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--time-scale", type=float, default=0.0005)
+    parser.add_argument("--parallelism", type=int, default=10)
+    args = parser.parse_args()
+    print(f"latency {args.latency_ms} ms per call, time scale {args.time_scale}, parallelism {args.parallelism}",
+          flush=True)
+    rows = []
+    for groups in args.groups:
+        rows.append(run(groups, args.latency_ms, args.time_scale, args.parallelism))
+        print(json.dumps(rows[-1]), flush=True)
+    print("\n".join(["", *table(rows), "", *growth(rows)]))
+
+
+if __name__ == "__main__":
+    main()
