@@ -2,7 +2,9 @@
 
 Credentials, region and endpoints follow boto3's standard chain (profiles, environment,
 SSO, roles, AWS_ENDPOINT_URL_PERSONALIZE / AWS_ENDPOINT_URL_S3). An explicit endpoint_url
-(the embedded emulator, a test server) overrides the chain.
+(the embedded emulator, a test server) overrides the chain. With `local` (`perso --local`), the
+Personalize client talks to the embedded emulator with fixed fake credentials: it needs none,
+never sends the user's real ones, and the process environment is left alone.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ class AwsSettings:
     profile: str | None = None
     personalize_endpoint: str | None = None
     max_pool_connections: int = 10
+    local: bool = False          # Personalize is the embedded emulator (personalize_endpoint)
+
+
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  # the emulator takes any
 
 
 def make_session(settings: AwsSettings) -> boto3.session.Session:
@@ -46,10 +52,13 @@ def make_client(service: str, settings: AwsSettings, *, endpoint_url: str | None
         read_timeout=60,
     )
     region_name = region or settings.region or session.region_name or DEFAULT_REGION
-    if service == "personalize" and endpoint_url is None:
-        endpoint_url = settings.personalize_endpoint
+    credentials: dict[str, str] = {}
+    if service == "personalize":
+        endpoint_url = endpoint_url or settings.personalize_endpoint
+        credentials = LOCAL_CREDENTIALS if settings.local else {}
     try:
-        client = session.client(service, region_name=region_name, endpoint_url=endpoint_url, config=config)
+        client = session.client(service, region_name=region_name, endpoint_url=endpoint_url, config=config,
+                                **credentials)
     except (NoRegionError, NoCredentialsError, BotoCoreError) as exc:
         raise AwsError(f"cannot create the {service} client: {exc}") from exc
     return retry.install(client, retry.RetryPolicy.from_env())

@@ -104,3 +104,7 @@ class ApplyError(PersoError):
 
 class WaitTimeoutError(PersoError):
     """A resource did not reach a settled status in time; running apply again resumes the wait."""
+
+
+class PlanFileError(PersoError):
+    """A saved plan cannot be used: unreadable, corrupt, foreign or made by a newer perso."""

@@ -37,7 +37,7 @@ from typing import Any
 from . import __version__
 from .artifacts import is_s3, read_text, write_text
 from .aws import AwsSettings
-from .errors import PersoError, SpecError, StaleStateError
+from .errors import PersoError, PlanFileError, SpecError, StaleStateError  # noqa: F401 - PlanFileError: its old home
 from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, PlanOptions, Reason, legacy_reason
 from .resources.base import Observed
 from .spec.flatten import digest as spec_digest
@@ -50,10 +50,6 @@ PLANFILE_KIND = "perso-saved-plan"
 PLANFILE_FORMAT_VERSION = PLAN_FORMAT_VERSION
 MAX_PLAN_BYTES = 256 * 1024 * 1024  # refused before reading; a plan of 1,000 resources is a few MB
 _SECRET_KEY = re.compile(r"secret|password|passwd|token|credential|access_key|private", re.IGNORECASE)
-
-
-class PlanFileError(PersoError):
-    """A saved plan cannot be used: unreadable, corrupt, foreign or made by a newer perso."""
 
 
 # -- values: Refs and plain JSON -----------------------------------------------------------------

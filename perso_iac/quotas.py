@@ -19,7 +19,7 @@ from typing import Any
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .aws import AwsSettings, error_code, make_session
+from .aws import LOCAL_CREDENTIALS, AwsSettings, error_code, make_session
 from .errors import AwsError, PlanError
 from .plan import Action, Plan
 from .spec.model import ResourceSpec
@@ -191,6 +191,6 @@ def service_quotas_client(settings: AwsSettings, region: str, local_endpoint: st
     config = Config(connect_timeout=5, read_timeout=15, retries={"max_attempts": 2, "mode": "standard"})
     try:
         return make_session(settings).client("service-quotas", region_name=region, endpoint_url=endpoint,
-                                             config=config)
+                                             config=config, **(LOCAL_CREDENTIALS if local_endpoint else {}))
     except (BotoCoreError, AwsError):
         return None

@@ -15,9 +15,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from botocore.exceptions import ClientError
-
-from ..aws import error_code
 from ..compare import differing_paths, same_value
 from .impact import Impact
 
@@ -320,12 +317,20 @@ def api_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"tagKey": k, "tagValue": v} for k, v in sorted(tags.items())]
 
 
+def not_found(exc: BaseException) -> bool:
+    """Whether an AWS call failed with ResourceNotFoundException. Read from the error's response, as
+    botocore's ClientError carries it, so that adapters import no botocore (`perso validate` uses
+    them and starts without boto3)."""
+    response = getattr(exc, "response", None)
+    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ResourceNotFoundException"
+
+
 def describe_or_none(call: Callable[..., dict], **kwargs: Any) -> dict | None:
     """Run a Describe call; None on ResourceNotFoundException."""
     try:
         return call(**kwargs)
-    except ClientError as exc:
-        if error_code(exc) == "ResourceNotFoundException":
+    except Exception as exc:
+        if not_found(exc):
             return None
         raise
 
@@ -334,8 +339,8 @@ def ignore_not_found(call: Callable[..., Any], **kwargs: Any) -> None:
     """Run a Delete/Stop call that may find the resource already gone."""
     try:
         call(**kwargs)
-    except ClientError as exc:
-        if error_code(exc) != "ResourceNotFoundException":
+    except Exception as exc:
+        if not not_found(exc):
             raise
 
 

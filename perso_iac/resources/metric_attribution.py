@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from ..aws import error_code
 from ..facts import metrics as facts_metrics
 from ..spec.checks import (
     KMS_ARN_RE,
@@ -35,6 +32,7 @@ from .base import (
     covers,
     describe_or_none,
     ignore_not_found,
+    not_found,
     paginate,
     pick,
 )
@@ -123,8 +121,8 @@ class MetricAttributionType(ResourceType):
         try:
             metrics = [pick(m, _METRIC_KEYS) for m in
                        paginate(client, "list_metric_attribution_metrics", "metrics", metricAttributionArn=arn)]
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":  # deleted between the two calls
+        except Exception as exc:
+            if not_found(exc):  # deleted between the two calls
                 return None
             raise
         params["metrics"] = sorted_metrics(metrics)

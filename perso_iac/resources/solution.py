@@ -7,9 +7,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from ..aws import error_code
 from ..compare import value_at
 from ..facts import recipes as catalog
 from ..facts import solutions as facts_solutions
@@ -22,6 +19,7 @@ from .base import (
     api_tags,
     describe_or_none,
     ignore_not_found,
+    not_found,
     paginate,
     pick,
 )
@@ -230,8 +228,8 @@ class SolutionType(ResourceType):
         # retries the delete (ResourceInUseException) until the stop has settled.
         try:
             versions = list(paginate(client, "list_solution_versions", "solutionVersions", solutionArn=arn))
-        except ClientError as exc:
-            if error_code(exc) == "ResourceNotFoundException":
+        except Exception as exc:
+            if not_found(exc):
                 return
             raise
         for version in versions:

@@ -121,7 +121,7 @@ def test_workflows_are_valid_yaml_with_their_guarantees():
 
     assert on(apply)["pull_request"]["types"] == ["closed"]
     assert apply["concurrency"]["cancel-in-progress"] is False and apply["concurrency"]["group"]
-    assert any("perso apply plan.json" in s.get("run", "") for s in apply["jobs"]["apply"]["steps"])
+    assert any("--expect plan.json" in s.get("run", "") for s in apply["jobs"]["apply"]["steps"])
 
     assert "schedule" in on(drift)
     fail_step = drift["jobs"]["drift"]["steps"][-1]["run"]

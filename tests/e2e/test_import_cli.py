@@ -10,12 +10,7 @@ from click.testing import CliRunner, Result
 from test_import import build_account, build_domain_group
 
 from perso_iac.cli import cli
-from perso_iac.cli_import import import_command, output_command
 from perso_iac.importer import discover_dataset_group, generate_spec
-
-# Until cli.py registers them itself.
-for _command in (import_command, output_command):
-    cli.commands.setdefault(_command.name, _command)
 
 
 @pytest.fixture

@@ -16,8 +16,10 @@ from perso_iac.drift import (
     parse_ignore,
 )
 from perso_iac.errors import PersoError
+from perso_iac.output.json import drift_report
+from perso_iac.output.markdown import drift_markdown
+from perso_iac.output.text import drift_text
 from perso_iac.plan import Action, Change, Plan, Reason
-from perso_iac.report import drift_markdown, drift_report, drift_text
 from perso_iac.resources.base import Observed
 from perso_iac.resources.registry import REGISTRY
 from perso_iac.state.model import ResourceState, StateFile

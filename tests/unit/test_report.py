@@ -10,18 +10,16 @@ import jsonschema
 import pytest
 
 from perso_iac.errors import Problem
-from perso_iac.plan import Action, Change, Plan, Reason
-from perso_iac.report import (
+from perso_iac.output.describe import plan_has_changes
+from perso_iac.output.json import apply_report, plan_report, validate_report
+from perso_iac.output.markdown import (
     MARKDOWN_LIMIT,
     apply_markdown,
-    apply_report,
     change_diff_lines,
-    plan_has_changes,
     plan_markdown,
-    plan_report,
     validate_markdown,
-    validate_report,
 )
+from perso_iac.plan import Action, Change, Plan, Reason
 from perso_iac.spec.model import Ref
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "perso-json.schema.json"
@@ -190,7 +188,7 @@ def test_schema_rejects_what_it_should(validator):
 
 
 def test_text_summary_counts_adoptions_so_it_agrees_with_the_exit_code():
-    from perso_iac.render import render_plan
+    from perso_iac.output.text import render_plan
 
     adopting = Plan(changes=(Change(**{**NOOP.__dict__, "reason": Reason.ADOPTED}),), stack="ml", lineage="l", serial=1)
     assert "0 to destroy, 1 to adopt." in render_plan(adopting)

@@ -1,8 +1,4 @@
 """`perso state ...`: inspect and repair the state, release left-behind locks, move it to S3.
-Registered on the `perso` group in cli.py:
-
-    from .cli_state import state_group
-    cli.add_command(state_group, "state")
 
 Every command finds the state the way `perso plan` does (`--state`, else the spec's `backend:`,
 else `.perso/state/<stack>.json`); the spec is read only for its stack and backend. Commands that
@@ -14,33 +10,35 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .errors import PersoError, StaleStateError, StateCorruptError, StateError, StateLockedError
-from .moves import keep_name_after_mv, rename
-from .spec.model import Spec
-from .spec.readfile import read_bounded
-from .state import checks
-from .state.backend import LockInfo, StateBackend, locked
-from .state.factory import make_backend
-from .state.local import MAX_STATE_BYTES
-from .state.model import StateFile
+from ..errors import PersoError, StaleStateError, StateCorruptError, StateError, StateLockedError
+from ..moves import keep_name_after_mv, rename
+from ..spec.readfile import read_bounded
+from ..state import checks
+from ..state.local import MAX_STATE_BYTES
+from ..state.model import StateFile
+from .errors import handle_errors
+from .options import Options, common_options, load, merged_options
+from .workspace import aws_settings, state_backend
 
-from .cli import (  # isort: skip  (cli.py is the owner of the shared building blocks)
-    Options,
-    aws_settings,
-    common_options,
-    handle_errors,
-    load,
-    merged_options,
-    state_backend,
-)
+if TYPE_CHECKING:
+    from ..spec.model import Spec
+    from ..state.backend import LockInfo, StateBackend
 
 
-def state_options(func: Any) -> Any:
-    return common_options(func)
+def make_backend(*args: Any, **kwargs: Any) -> StateBackend:
+    from ..state.factory import make_backend  # boto3, for S3: only once a state command runs
+
+    return make_backend(*args, **kwargs)
+
+
+def locked(*args: Any, **kwargs: Any) -> Any:
+    from ..state.backend import locked
+
+    return locked(*args, **kwargs)
 
 
 class Context:
@@ -103,7 +101,7 @@ def state_group(ctx: click.Context) -> None:
 
 @state_group.command("list")
 @click.argument("prefixes", nargs=-1)
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def list_command(ctx: click.Context, prefixes: tuple[str, ...], **given: Any) -> None:
@@ -117,7 +115,7 @@ def list_command(ctx: click.Context, prefixes: tuple[str, ...], **given: Any) ->
 
 @state_group.command("show")
 @click.argument("address")
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def show_command(ctx: click.Context, address: str, **given: Any) -> None:
@@ -128,7 +126,7 @@ def show_command(ctx: click.Context, address: str, **given: Any) -> None:
 
 @state_group.command("rm")
 @click.argument("addresses", nargs=-1, required=True)
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def rm_command(ctx: click.Context, addresses: tuple[str, ...], **given: Any) -> None:
@@ -153,7 +151,7 @@ def rm_command(ctx: click.Context, addresses: tuple[str, ...], **given: Any) -> 
 @state_group.command("mv")
 @click.argument("old")
 @click.argument("new")
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def mv_command(ctx: click.Context, old: str, new: str, **given: Any) -> None:
@@ -182,7 +180,7 @@ def mv_command(ctx: click.Context, old: str, new: str, **given: Any) -> None:
 @state_group.command("pull")
 @click.option("--version", "version_id", default=None,
               help="Print this stored version instead of the latest (see `perso state history`).")
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def pull_command(ctx: click.Context, version_id: str | None, **given: Any) -> None:
@@ -212,7 +210,7 @@ def load_state_file(path: str) -> StateFile:
 @click.argument("state_file", metavar="FILE", type=click.Path())
 @click.option("--force", is_flag=True,
               help="Overwrite even a state with another lineage or a serial that is not higher.")
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def push_command(ctx: click.Context, state_file: str, force: bool, **given: Any) -> None:
@@ -244,7 +242,7 @@ def push_command(ctx: click.Context, state_file: str, force: bool, **given: Any)
 
 @state_group.command("history")
 @click.option("--limit", type=click.IntRange(1), default=20, show_default=True, help="Newest versions to show.")
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def history_command(ctx: click.Context, limit: int, **given: Any) -> None:
@@ -274,7 +272,7 @@ def history_command(ctx: click.Context, limit: int, **given: Any) -> None:
 @state_group.command("unlock")
 @click.argument("lock_id", required=False)
 @click.option("--force", is_flag=True, help="Without LOCK_ID: release whatever lock is held, even a live one.")
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def unlock_command(ctx: click.Context, lock_id: str | None, force: bool, **given: Any) -> None:
@@ -312,7 +310,7 @@ def _break(backend: StateBackend, holder: LockInfo) -> None:
 
 @state_group.command("lock-info")
 @click.option("--json", "as_json", is_flag=True, help="Print the lock as JSON (nothing when unlocked).")
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def lock_info_command(ctx: click.Context, as_json: bool, **given: Any) -> None:
@@ -343,7 +341,7 @@ def lock_info_command(ctx: click.Context, as_json: bool, **given: Any) -> None:
 
 @state_group.command("migrate")
 @click.option("--to", "target", required=True, help="Where to move the state: s3://BUCKET/KEY (or a path).")
-@state_options
+@common_options
 @click.pass_context
 @handle_errors
 def migrate_command(ctx: click.Context, target: str, **given: Any) -> None:

@@ -1,86 +1,25 @@
-"""Plans and apply results as text for people (rich markup). Decides nothing."""
+"""Plans, apply results and drift as text for people, with rich markup. Every piece of user text
+(addresses, values, messages) goes through `escape`, and the CLI's consoles have emoji codes off,
+so `[bold]` or `:fire:` in a value prints as written."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from .apply import StepResult
-from .compare import value_at
-from .impact import destructive_line
-from .plan import Action, Change, Plan, Reason
-from .resources.registry import REGISTRY
-from .spec.model import Ref
+from ..compare import value_at
+from ..impact import destructive_line
+from ..plan import Action, Change, Plan, Reason
+from .describe import change_impacts, cost_notes, describe_change, drift_headline, format_value
+
+if TYPE_CHECKING:
+    from ..apply import StepResult
+    from ..drift import DriftReport
+
 
 _STYLE = {Action.CREATE: "green", Action.UPDATE: "yellow", Action.REPLACE: "magenta", Action.DELETE: "red",
           Action.NOOP: "dim"}
-
-_VERB = {
-    Action.CREATE: "will be created",
-    Action.UPDATE: "will be updated in place",
-    Action.REPLACE: "must be replaced",
-    Action.DELETE: "will be destroyed",
-}
-
-_REASONS = {
-    Reason.MISSING_REMOTELY: "it is in the state but no longer exists in AWS",
-    Reason.CANNOT_UPDATE: "{paths} cannot be updated in place",
-    Reason.DEPENDENCY_REPLACED: "AWS requires it gone before its parent is replaced: {detail}",
-    Reason.TRIGGERED: "its trigger changed: {detail}",
-    Reason.FAILED_REMOTELY: "it is in a failed state in AWS: {detail}",
-    Reason.ALREADY_EXISTS: "a resource with this name already exists in AWS and perso does not manage it; "
-                           "adopt it with `{detail}` (or give this one another name)",
-    Reason.REMOVED_FROM_SPEC: "it is no longer in the spec",
-    Reason.DESTROY: "destroy was requested",
-    Reason.REQUESTED: "replacement requested with --replace",
-    Reason.DEPOSED: "the old one of a create-before-destroy replacement, once the new one is ready",
-}
-
-_INTENT_VERB = {Action.CREATE: "will run", Action.REPLACE: "will run again", Action.DELETE: "will be forgotten (jobs cannot be deleted)"}
-
-
-def format_value(value: Any) -> str:
-    if isinstance(value, Ref):
-        return "(known after apply)"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, Mapping | list):
-        text = json.dumps(_plain(value), sort_keys=True)
-        return text if len(text) <= 120 else text[:117] + "..."
-    return json.dumps(value)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Ref):
-        return "(known after apply)"
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
-
-
-def describe_change(change: Change) -> str:
-    if change.is_intent and change.action in _INTENT_VERB:
-        verb = _INTENT_VERB[change.action]
-    elif change.action is Action.NOOP:
-        verb = "is being adopted" if change.adopt else "was left unfinished; apply will wait for it to settle and record it"
-    elif change.conflict:
-        verb = "cannot be created"
-    elif change.adopt:
-        verb = "is being adopted and " + _VERB[change.action].removeprefix("will be ")
-    else:
-        verb = _VERB[change.action]
-    reason = _REASONS.get(change.reason, "")
-    if change.create_before_destroy and not change.is_intent:  # issue 13: say the order, and why
-        verb = f"will be replaced, creating the new one ({change.name}) before deleting the old one ({change.cbd_why})"
-    if reason:
-        reason = reason.format(paths=", ".join(change.replace_paths) or "a field", detail=change.detail)
-        return f"{change.address} {verb}: {reason}"
-    return f"{change.address} {verb}"
 
 
 def render_change(change: Change) -> list[str]:
@@ -142,16 +81,9 @@ def render_plan(plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def change_impacts(plan: Plan) -> dict[str, Any]:
-    from .impact import plan_impacts
-    from .resources.registry import REGISTRY
-
-    return plan_impacts(plan, REGISTRY)
-
-
 def cost_section(plan: Plan) -> list[str]:
     """The plan's cost estimate (perso_iac/cost), when the engine attached one."""
-    from .cost.report import text_lines
+    from ..cost.report import text_lines
 
     if plan.cost is None or not plan.cost.items:
         return []
@@ -163,19 +95,6 @@ def cost_section(plan: Plan) -> list[str]:
 
 def summary_line(plan: Plan) -> str:
     return f"[bold]Plan:[/bold] {plan.summary_text()}."
-
-
-def cost_notes(plan: Plan) -> list[str]:
-    """What the plan starts billing for: each type's adapter says (`ResourceType.cost_note`)."""
-    notes = []
-    for change in plan.changes:
-        adapter = REGISTRY.get(change.type)
-        if change.action is Action.NOOP or change.action is Action.DELETE or adapter is None:
-            continue
-        note = adapter.cost_note(change.after or {})
-        if note:
-            notes.append(f"{change.address}: {note}")
-    return notes
 
 
 def render_results(results: list[StepResult]) -> str:
@@ -190,4 +109,43 @@ def render_results(results: list[StepResult]) -> str:
                          f"{escape(result.message)}")
     lines.append(f"[bold]Apply complete:[/bold] {counts['done']} done, {counts['failed']} failed, "
                  f"{counts['skipped']} skipped.")
+    return "\n".join(lines)
+
+
+def drift_text(report: DriftReport) -> str:
+    """Drift for people, with rich markup (the CLI prints it)."""
+    lines = []
+    if report.changed:
+        lines.append("[bold]Changed outside perso[/bold] (last applied -> live):")
+        for d in report.changed:
+            lines.append(f"  [yellow]~ {escape(d.address)}[/yellow] [dim]({escape(d.apply_note)})[/dim]")
+            for a in d.attributes:
+                lines.append(f"      {escape(a.path)} = {escape(format_value(a.before))} -> "
+                             f"{escape(format_value(a.after))}")
+        lines.append("")
+    if report.deleted:
+        lines.append("[bold]Deleted outside perso:[/bold]")
+        for d in report.deleted:
+            status = f" ({d.status})" if d.status else ""
+            lines.append(f"  [red]- {escape(d.address)}[/red] {escape(d.arn)}{escape(status)} [dim]({escape(d.apply_note)})[/dim]")
+        lines.append("")
+    if report.unmanaged:
+        lines.append("[bold]Unmanaged resources in managed dataset groups[/bold] (perso apply leaves them alone: "
+                     "`perso import ADDRESS ARN` and add them to the spec, delete them, or list them in .persoignore):")
+        for u in report.unmanaged:
+            lines.append(f"  [magenta]? {escape(u.address)}[/magenta] {escape(u.arn)}")
+        lines.append("")
+    spec_pending = report.spec_pending
+    if spec_pending:
+        lines.append("[bold]Changes pending in the spec[/bold] (`perso apply` would make them):")
+        for p in spec_pending:
+            lines.append(f"  {escape(p.change.symbol.strip() or '~')} {escape(describe_change(p.change))}")
+        lines.append("")
+    if report.ignored:
+        lines.append(f"[dim]{len(report.ignored)} finding(s) ignored (the ignore file, lifecycle.ignore_changes): "
+                     f"{escape(', '.join(report.ignored))}[/dim]")
+    for warning in report.warnings:
+        lines.append(f"[yellow]warning:[/yellow] {escape(warning)}")
+    style = "red" if report.has_drift else "yellow" if report.has_changes else "green"
+    lines.append(f"[bold {style}]{escape(drift_headline(report))}[/bold {style}]")
     return "\n".join(lines)

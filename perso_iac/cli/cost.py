@@ -1,40 +1,30 @@
-"""`perso cost`: the stack's current monthly run-rate from what is live. Read-only.
-
-Registered on the `perso` group in cli.py (`cli.add_command(cost_command, "cost")`).
-"""
+"""`perso cost`: the stack's current monthly run-rate from what is live. Read-only."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from .. import __version__
-from ..engine import read_state
-from ..observe import observe
-from .estimate import run_rate
-from .report import markdown, text_lines
-
-from ..cli import (  # isort: skip  (cli.py owns the shared building blocks)
-    FORMATS,
-    common_options,
-    emit,
-    handle_errors,
-    load,
-    merged_options,
-    workspace,
-)
+from .display import emit, escape
+from .errors import handle_errors
+from .options import common_options, format_option, load, merged_options
+from .workspace import workspace
 
 
 @click.command("cost")
 @common_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
-              help="Output: text (default), json or markdown.")
+@format_option
 @click.pass_context
 @handle_errors
 def cost_command(ctx: click.Context, fmt: str, **given: Any) -> None:
     """Print the stack's monthly run-rate (campaigns, recommenders) from the live resources."""
+    from ..cost.estimate import run_rate
+    from ..cost.report import markdown, text_lines
+    from ..engine import read_state
+    from ..observe import observe
+
     opts = merged_options(ctx, given)
     spec = load(opts)
     ws = workspace(opts, spec)

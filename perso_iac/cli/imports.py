@@ -1,40 +1,23 @@
 """`perso import` and `perso output`: adopting existing resources, and printing what other
-systems need. Registered on the `perso` group in cli.py:
-
-    from .cli_import import import_command, output_command
-    cli.add_command(import_command)
-    cli.add_command(output_command)
-"""
+systems need."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
 
-from .compare import contains_ref
-from .diff import resolve
-from .engine import read_state
-from .errors import PersoError
-from .importer import discover_dataset_group, generate_spec, import_discovered, import_resource
-from .spec.locate import load_for_state
-from .spec.model import Ref, Spec
-from .state.backend import locked
-from .state.model import StateFile
+from ..errors import PersoError
+from .display import console_for, escape
+from .errors import handle_errors
+from .options import common_options, load, merged_options, parse_vars
+from .workspace import personalize_client, state_backend, workspace
 
-from .cli import (  # isort: skip  (cli.py is the owner of the shared building blocks)
-    common_options,
-    console_for,
-    handle_errors,
-    load,
-    merged_options,
-    parse_vars,
-    personalize_client,
-    state_backend,
-)
+if TYPE_CHECKING:
+    from ..spec.model import Ref, Spec
+    from ..state.model import StateFile
 
 
 @click.command("import")
@@ -52,6 +35,9 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
     """Adopt existing resources into the state: `perso import ADDRESS ARN`, or
     `perso import --dataset-group NAME [--generate-spec FILE]`. The next plan then updates
     them in place (or shows no changes) instead of creating them again."""
+    from ..engine import Workspace, import_discovered_resources, import_into_state
+    from ..importer import discover_dataset_group, generate_spec
+
     opts = merged_options(ctx, given)
     out = console_for(opts)
     if group_name is None:
@@ -65,15 +51,7 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
             raise PersoError(f"{address} is not declared in {opts.file}",
                              hint="add it to the spec first, or use `perso import --dataset-group NAME "
                                   "--generate-spec FILE` to write the spec for you")
-        client = personalize_client(opts, spec)
-        backend = state_backend(opts, spec)
-        with locked(backend, "import", timeout=opts.lock_timeout):
-            state = read_state(backend, spec.stack)
-            if address in state.resources:
-                raise PersoError(f"{address} is already in the state ({state.resources[address].arn})",
-                                 hint=f"`perso state rm {address}` first to import another resource there")
-            imported = import_resource(client, state, address, resource.type, arn, spec=resource)
-            backend.write(state)
+        imported = import_into_state(workspace(opts, spec), address, arn)
         out.print(f"[green]Imported[/green] {escape(address)} ({escape(imported.arn)}).")
         return
 
@@ -89,16 +67,14 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
         out.print(f"Wrote {escape(spec_out)} ({len(discovered)} resources).")
         opts.file = spec_out
         spec = load(opts)
+        ws = Workspace(spec=spec, backend=state_backend(opts, spec), client=client, parallelism=opts.parallelism,
+                       lock_timeout=opts.lock_timeout)
     else:
         spec = load(opts)
-        client = personalize_client(opts, spec)
-        discovered = discover_dataset_group(client, group_name)
-    backend = state_backend(opts, spec)
-    with locked(backend, "import", timeout=opts.lock_timeout):
-        state = read_state(backend, spec.stack)
-        imported, skipped = import_discovered(client, state, discovered, spec.resources)
-        if imported:
-            backend.write(state)
+        ws = workspace(opts, spec)
+        discovered = discover_dataset_group(ws.client, group_name)
+    done = import_discovered_resources(ws, discovered)
+    imported, skipped, state = done.imported, done.skipped, done.state
     for res in imported:
         out.print(f"[green]Imported[/green] {escape(res.address)} ({escape(res.arn)})")
     for item in skipped:
@@ -110,6 +86,8 @@ def import_command(ctx: click.Context, address: str | None, arn: str | None, gro
 def output_values(spec: Spec, state: StateFile) -> dict[str, Any]:
     """The spec's outputs resolved from the state: None where a referenced resource has not
     been applied yet (or has no such value)."""
+    from ..compare import contains_ref
+    from ..diff import resolve
 
     def lookup(ref: Ref) -> Any:
         res = state.resources.get(ref.address)
@@ -133,6 +111,8 @@ def output_values(spec: Spec, state: StateFile) -> dict[str, Any]:
 def output_command(ctx: click.Context, name: str | None, fmt: str, **given: Any) -> None:
     """Print the spec's outputs (ARNs, tracking ids...) from the state, for applications,
     Lambdas or Terraform's `external` data source. With NAME, print just that value."""
+    from ..spec.locate import load_for_state
+
     opts = merged_options(ctx, given)
     spec = load_for_state(opts.file, parse_vars(opts.vars), opts.var_files)  # no variables needed
     state = state_backend(opts, spec).read()

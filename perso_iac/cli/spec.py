@@ -1,0 +1,51 @@
+"""`perso validate` and `perso schema`: the spec alone, no AWS (and no boto3 imported)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ..errors import PersoError, SpecValidationError
+from .display import emit, escape
+from .errors import handle_errors
+from .options import common_options, format_option, load, merged_options
+
+
+@click.command()
+@common_options
+@format_option
+@click.pass_context
+@handle_errors
+def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
+    """Check the spec without calling AWS: structure, references, names, Avro schemas, recipes."""
+    from ..output.json import validate_report
+    from ..output.markdown import validate_markdown
+
+    opts = merged_options(ctx, given)
+    try:
+        spec = load(opts)
+    except SpecValidationError as exc:
+        if fmt != "text":
+            doc = validate_report(problems=exc.problems)
+            emit(opts, fmt, text=str, document=lambda: doc, markdown=lambda: validate_markdown(doc))
+            ctx.exit(1)
+        raise
+    except PersoError as exc:
+        if fmt != "text":
+            doc = validate_report(error=exc.message)
+            emit(opts, fmt, text=str, document=lambda: doc, markdown=lambda: validate_markdown(doc))
+        raise
+    doc = validate_report(stack=spec.stack, resources=len(spec.resources))
+    emit(opts, fmt, document=lambda: doc, markdown=lambda: validate_markdown(doc),
+         text=lambda: f"[green]The spec is valid:[/green] {len(spec.resources)} resources in stack "
+                      f"'{escape(spec.stack)}'.")
+
+
+@click.command("schema")
+def schema_command() -> None:
+    """Print the spec's JSON Schema for editors (docs/perso-spec.schema.json; see docs/spec.md)."""
+    from ..spec.editor import editor_schema
+
+    click.echo(json.dumps(editor_schema(), indent=2))
