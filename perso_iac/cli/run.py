@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -144,6 +145,15 @@ class _Run:
         self.plan = plan
         self.log.print(render_plan(redact_plan(plan, self.ws.spec.sensitive)))
 
+    def headed(self, headline: Callable[[Plan], str]) -> Callable[[Plan], None]:
+        """show_plan under a line saying which plan this is (a saved one, a re-plan to compare)."""
+        def show(plan: Plan) -> None:
+            self.log.print(headline(plan))
+            self.show_plan(plan)
+            if plan.actionable:
+                self.log.print("")
+        return show
+
     def report(self, results: list[StepResult], error: PersoError | None = None) -> None:
         from ..output.json import apply_report
         from ..output.markdown import apply_markdown
@@ -224,14 +234,8 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
         log.print(f"[yellow]warning:[/yellow] cannot check whether the spec changed since the plan "
                   f"({escape(str(exc))}); applying the plan as saved")
     run = _Run(opts, fmt, workspace(opts, saved.spec()), log, plan_file=plan_file)
-
-    def show_plan(plan: Plan) -> None:
-        log.print(f"Applying the saved plan {escape(plan_file)} (state serial {plan.serial}, "
-                  f"{escape(run.ws.backend.describe())}).")
-        run.show_plan(plan)
-        if plan.actionable:
-            log.print("")
-
+    show_plan = run.headed(lambda plan: f"Applying the saved plan {escape(plan_file)} (state serial {plan.serial}, "
+                                        f"{escape(run.ws.backend.describe())}).")
     run.carry_out(lambda waiter, on_event: apply_saved_plan(run.ws, saved, source=plan_file, current_spec=current,
                                                             on_plan=show_plan, waiter=waiter, on_event=on_event))
 
@@ -245,13 +249,7 @@ def run_expected_apply(opts: Options, expected: str, fmt: str) -> None:
     reviewed = read_plan_file(expected, settings=aws_settings(opts))
     spec = load(opts)
     run = _Run(opts, fmt, workspace(opts, spec), log, plan_file=expected)
-
-    def show_plan(plan: Plan) -> None:
-        log.print(f"Planned afresh against {escape(run.ws.backend.describe())} (state serial {plan.serial}) "
-                  f"and compared with the reviewed plan {escape(expected)}.")
-        run.show_plan(plan)
-        if plan.actionable:
-            log.print("")
-
+    show_plan = run.headed(lambda plan: f"Planned afresh against {escape(run.ws.backend.describe())} (state serial "
+                                        f"{plan.serial}) and compared with the reviewed plan {escape(expected)}.")
     run.carry_out(lambda waiter, on_event: apply_expected(run.ws, reviewed, source=expected, on_plan=show_plan,
                                                           waiter=waiter, on_event=on_event))

@@ -296,16 +296,12 @@ def unlock_command(ctx: click.Context, lock_id: str | None, force: bool, **given
         raise StateLockedError(
             f"{c.where} is locked by a run that looks alive: {_holder(holder)}", lock=holder,
             hint=f"if you are sure it is gone: perso state unlock {holder.id or '--force'}")
-    _break(c.backend, holder)
+    c.backend.break_lock(holder)
     click.echo(f"Released {_holder(holder)}.")
 
 
 def _holder(holder: LockInfo) -> str:
     return holder.describe() if holder.id else f"an unreadable lock ({holder.who})"
-
-
-def _break(backend: StateBackend, holder: LockInfo) -> None:
-    backend.break_lock(holder)
 
 
 @state_group.command("lock-info")
