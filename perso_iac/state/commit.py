@@ -3,18 +3,25 @@ steps that finish while a write is in flight share the next one.
 
 A step's change counts as done only once a write that includes it succeeded (`save()` returns
 then), so a killed apply loses at most the changes of the write in flight, never one reported
-done. The write rate is bounded by the backend's own write time: however many steps finish, there
-is never more than one write in flight and one queued.
+done. The write rate is bounded twice: never more than one write in flight, and the CPU the writes
+take is at most `DUTY` of the time (a write that took c CPU seconds is followed by a pause of
+c × (1/DUTY - 1) before the next one starts, during which finishing steps join that next write).
+Each write stores the whole state, so without the second bound a large stack, whose apply makes
+many writes of a large document, would spend CPU growing with the square of its size.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from ..errors import StateError
 from .backend import StateBackend
 from .model import StateFile
+
+DUTY = 0.1  # at most this fraction of the time goes to state writes' CPU
 
 
 class GroupCommit:
@@ -25,8 +32,14 @@ class GroupCommit:
     made meanwhile is covered by the next single write, not one write each (with hundreds of
     resources, per-step writes of the whole state serialized the apply)."""
 
-    def __init__(self, backend: StateBackend, state: StateFile, state_lock: threading.Lock) -> None:
+    def __init__(self, backend: StateBackend, state: StateFile, state_lock: threading.Lock, *,
+                 duty: float = DUTY, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic,
+                 cpu: Callable[[], float] = time.thread_time) -> None:
         self._backend, self._state, self._state_lock = backend, state, state_lock
+        self._pause_factor = 1 / duty - 1 if 0 < duty < 1 else 0.0
+        self._sleep, self._clock, self._cpu = sleep, clock, cpu
+        self._not_before = 0.0  # when the next write may start
         self._cond = threading.Condition()
         self._changed = 0       # changes made so far
         self._saved = 0         # changes covered by the last successful write
@@ -49,16 +62,24 @@ class GroupCommit:
     def _write_locked(self) -> None:
         """Write with the condition released (so others can queue their changes), then re-take it."""
         self._writing = True
-        covered = self._changed
+        covered = 0
         error: BaseException | None = None
         self._cond.release()
         try:
+            pause = self._not_before - self._clock()
+            if pause > 0:  # steps finishing meanwhile join this write
+                self._sleep(pause)
+            with self._cond:
+                covered = self._changed  # every change counted here is in the snapshot below
             # Write a snapshot, so steps can keep recording their changes while the write is in flight
             # (ResourceStates are replaced, never mutated, so a shallow copy is a consistent snapshot).
             with self._state_lock:
                 snapshot = replace(self._state, resources=dict(self._state.resources),
                                    outputs=dict(self._state.outputs))
+            spent = self._cpu()
             self._backend.write(snapshot)
+            spent = self._cpu() - spent
+            self._not_before = self._clock() + spent * self._pause_factor
             with self._state_lock:
                 self._state.serial = snapshot.serial
         except BaseException as exc:  # noqa: BLE001 - handed back to every waiting step

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -100,6 +101,8 @@ def test_a_campaign_replaced_create_before_destroy_keeps_one_active_at_every_pol
     assert change["name"].startswith("e2e-main-")          # the old one still holds e2e-main
     text = stack.perso("plan", "--replace", "campaign.e2e.main").output
     assert "+/- campaign.e2e.main" in text and "no downtime" in text
+    markdown = stack.perso("plan", "--replace", "campaign.e2e.main", "--format", "markdown").output
+    assert "| `+/-` | `campaign.e2e.main` |" in markdown and "**Impact:** no downtime" in markdown
 
     with CampaignWatch(stack.endpoint) as watch:
         applied = stack.perso("apply", "--auto-approve", "--replace", "campaign.e2e.main")
@@ -161,8 +164,10 @@ def test_a_rename_without_a_clash_creates_the_new_campaign_first(stack, personal
     assert change["change"]["actions"] == ["create", "delete"] and change["name"] == "e2e-home"
     assert "a rename whose old and new names do not clash" in change["description"]
 
+    saved = stack.perso("plan", "--out", str(stack.dir / "rename.plan"))   # the order survives a saved plan
+    assert saved.exit_code == 0, saved.output
     with CampaignWatch(stack.endpoint) as watch:
-        applied = stack.perso("apply", "--auto-approve")
+        applied = stack.perso("apply", "--auto-approve", str(stack.dir / "rename.plan"))
     assert applied.exit_code == 0, applied.output
     assert watch.samples and not watch.gaps, watch.gaps[:3]
     assert watch.most_at_once == 2
@@ -193,17 +198,19 @@ def test_a_killed_create_before_destroy_converges_on_the_next_apply(tmp_path, sl
     env = {**os.environ, "AWS_ENDPOINT_URL_PERSONALIZE": slow_emulator.endpoint_url, "NO_COLOR": "1",
            "PERSO_POLL_INITIAL": "0.05", "PERSO_POLL_MAX": "0.2"}
     base = ["-f", str(spec), "--state", str(state_path)]
+    _control(slow_emulator.endpoint_url, {"action": "configure", "time_scale": 0})
     first = subprocess.run([*PERSO, "apply", "--auto-approve", *base], env=env, capture_output=True, text=True,
                            timeout=300)
     assert first.returncode == 0, first.stdout + first.stderr
+    _control(slow_emulator.endpoint_url, {"action": "configure", "time_scale": 0.002})
 
     proc = subprocess.Popen([*PERSO, "apply", "--auto-approve", "--replace", "campaign.e2e.main", *base], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     client = boto3.client("personalize", endpoint_url=slow_emulator.endpoint_url, region_name="us-east-1")
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # until the old one is deposed and the new one is being created
-        if state_path.exists() and "campaign.e2e.main~deposed" in state_path.read_text() and \
-                len(client.list_campaigns()["campaigns"]) == 2:
+        if state_path.exists() and "campaign.e2e.main~deposed" in state_path.read_text() \
+                and len(client.list_campaigns()["campaigns"]) == 2:
             break
         time.sleep(0.02)
     else:
@@ -213,6 +220,7 @@ def test_a_killed_create_before_destroy_converges_on_the_next_apply(tmp_path, sl
     proc.communicate(timeout=60)
 
     assert len(client.list_campaigns()["campaigns"]) == 2          # both exist: killed in the middle
+    _control(slow_emulator.endpoint_url, {"action": "configure", "time_scale": 0})
     again = subprocess.run([*PERSO, "apply", "--auto-approve", *base], env=env, capture_output=True, text=True,
                            timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
@@ -223,6 +231,11 @@ def test_a_killed_create_before_destroy_converges_on_the_next_apply(tmp_path, sl
     clean = subprocess.run([*PERSO, "plan", "--detailed-exitcode", *base], env=env, capture_output=True, text=True,
                            timeout=300)
     assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+def _control(endpoint: str, body: dict) -> None:
+    request = urllib.request.Request(f"{endpoint}/_perso/control", data=json.dumps(body).encode(), method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
 
 
 def _retail(tmp_path: Path) -> Path:
@@ -264,3 +277,29 @@ def test_the_retail_example_plans_the_in_place_route_for_an_additive_items_schem
     items.write_text(original.replace('    {"name": "BRAND", "type": ["null", "string"], "categorical": true},\n', ""))
     text = " ".join(perso("plan").output.split())
     assert "field BRAND is removed" in text and "UpdateDataset" in text
+
+
+def test_killed_after_the_journal_but_before_the_create_call_converges_too(stack, personalize):
+    """The other kill point: the state says the old one is deposed and the new one is being created,
+    but AWS never got the create call. The next apply creates it under the suffix, then deletes the old."""
+    stack.spec.write_text(CBD_SPEC)
+    assert stack.perso("apply", "--auto-approve").exit_code == 0
+    state = stack.state()
+    old = next(r for r in state["resources"] if r["address"] == "campaign.e2e.main")
+    suffixed = changes_of(stack, "--replace", "campaign.e2e.main")["campaign.e2e.main"]["name"]
+    journal = {**old, "name": suffixed, "spec_name": old["name"], "arn": "", "status": "creating"}
+    state["resources"] = [r for r in state["resources"] if r is not old] + [
+        {**old, "address": "campaign.e2e.main~deposed"}, journal]
+    state["serial"] += 1
+    stack.state_path.write_text(json.dumps(state))
+
+    change = changes_of(stack)
+    assert change["campaign.e2e.main"]["change"]["actions"] == ["create"]
+    assert change["campaign.e2e.main"]["name"] == suffixed
+    assert change["campaign.e2e.main~deposed"]["change"]["actions"] == ["delete"]
+    with CampaignWatch(stack.endpoint) as watch:
+        applied = stack.perso("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert not watch.gaps, watch.gaps[:3]
+    assert [c["name"] for c in live_campaigns(personalize)] == [suffixed]
+    assert_clean(stack)

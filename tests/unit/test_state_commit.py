@@ -192,3 +192,47 @@ def test_only_resources_assigned_to_since_the_last_write_are_encoded_again():
 ])
 def test_the_header_is_read_from_indented_and_compact_states(text):
     assert header(text.encode()) == ("L-1", 12)
+
+
+def test_writes_take_at_most_their_duty_of_the_time_and_steps_finishing_in_the_pause_share_the_next(tmp_path):
+    """A write that took c CPU seconds is followed by a pause of c × (1/duty - 1); the steps that
+    finish during it are all saved by the one write after it, and none is reported before."""
+    cpu, pauses = [0.0], []
+    backend = LocalBackend(tmp_path / "state.json", stack="test")
+    written: list[int] = []
+    original_write = backend.write
+
+    def costly_write(state: StateFile, *, allow_new_lineage: bool = False) -> None:
+        original_write(state, allow_new_lineage=allow_new_lineage)
+        written.append(len(state.resources))
+        cpu[0] += 0.5  # as if this write took half a CPU second
+
+    backend.write = costly_write
+    state, lock = backend.read(), threading.Lock()
+    reported: list[str] = []
+    queued: list[threading.Thread] = []
+
+    def step(name: str) -> None:
+        with lock:
+            state.record(_resource(name))
+        saver.save()
+        reported.append(name)
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        for i in range(5):  # steps finish while the writer pauses
+            queued.append(threading.Thread(target=step, args=(f"late{i}",)))
+            queued[-1].start()
+        _wait_for(lambda: saver._changed == 7, "the late steps to queue")  # noqa: SLF001
+        assert reported == ["first"]  # none of them is reported during the pause
+
+    saver = GroupCommit(backend, state, lock, duty=0.2, sleep=pause, clock=lambda: 0.0, cpu=lambda: cpu[0])
+    step("first")
+    assert pauses == [] and written == [1]  # the first write does not wait
+    trigger = threading.Thread(target=step, args=("trigger",))
+    trigger.start()
+    trigger.join(30)
+    for thread in queued:
+        thread.join(30)
+    assert pauses == [pytest.approx(2.0)]  # 0.5 s of CPU at a duty of 0.2: 2 s before the next write
+    assert written == [1, 7] and saver.writes == 2 and len(reported) == 7
