@@ -10,7 +10,7 @@ No printing, no click: callers watch through `on_plan`/`on_event` and decide thr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -237,7 +237,7 @@ def apply_saved_plan(
 
 def apply_expected(
     ws: Workspace,
-    reviewed: SavedPlan,
+    reviewed: SavedPlan | Sequence[SavedPlan],
     *,
     source: str,
     on_plan: Callable[[Plan], None] = _ignore,
@@ -245,13 +245,14 @@ def apply_expected(
     on_event: Callable[[ApplyEvent], None] = _ignore,
 ) -> Applied:
     """`perso apply --expect FILE`: under the state lock, plan afresh and apply that plan only if it
-    makes the same changes as the reviewed one (perso_iac/expect.py), else refuse (PlanError,
-    nothing applied) with the differences. Made for apply-on-merge in a merge queue, where other
+    makes the same changes as the reviewed one (or, given several, as one of them: merges whose
+    applies queued up), else refuse (PlanError, nothing applied) with the differences. Made for apply-on-merge in a merge queue, where other
     merges move the state between review and apply. The reviewed plan is the approval."""
     with locked(ws.backend, "apply", timeout=ws.lock_timeout) as lock:
-        refreshed = refresh_and_plan(ws, options=reviewed.plan.options)
+        plans = [reviewed] if isinstance(reviewed, SavedPlan) else list(reviewed)
+        refreshed = refresh_and_plan(ws, options=plans[-1].plan.options)
         sensitive = ws.spec.sensitive
-        differences = compare_plans(redact_plan(reviewed.plan, sensitive),
+        differences = compare_plans([redact_plan(p.plan, sensitive) for p in plans],
                                     redact_plan(refreshed.plan, sensitive)).differences
         if differences:
             on_plan(refreshed.plan)

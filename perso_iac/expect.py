@@ -10,7 +10,7 @@ order of the changes may differ. Pure: no AWS, no printing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,26 +47,34 @@ class Comparison:
     not_needed: list[str]       # reviewed changes the fresh plan no longer makes (already applied, say)
 
 
-def compare_plans(reviewed: Plan, fresh: Plan) -> Comparison:
-    """Whether applying `fresh` does only what `reviewed` showed. A reviewed change that is no longer
-    needed (another apply made it, or a re-run of this one) is not a difference: the fresh plan
-    does nothing unreviewed, so a retried apply job succeeds."""
-    if reviewed.stack != fresh.stack:
-        return Comparison([f"the reviewed plan is for stack {reviewed.stack!r}, this spec is stack "
-                           f"{fresh.stack!r}"], [])
-    old, new = _changes(reviewed), _changes(fresh)
+def compare_plans(reviewed: Sequence[Plan], fresh: Plan) -> Comparison:
+    """Whether applying `fresh` does only what the `reviewed` plans showed (several when merges
+    queued up and their applies must be caught up in one go: each change of the fresh plan must be
+    in one of them, the same). A reviewed change that is no longer needed (another apply made it,
+    or a re-run of this one) is not a difference: the fresh plan does nothing unreviewed, so a
+    retried apply job succeeds."""
+    stacks = sorted({plan.stack for plan in reviewed} - {fresh.stack})
+    if stacks:
+        return Comparison([f"a reviewed plan is for stack {stacks[0]!r}, this spec is stack {fresh.stack!r}"], [])
+    old: dict[str, list[Change]] = {}
+    for plan in reviewed:
+        for address, change in _changes(plan).items():
+            old.setdefault(address, []).append(change)
+    new = _changes(fresh)
     differences, not_needed = [], []
     for address in sorted(old.keys() | new.keys()):
-        before, after = old.get(address), new.get(address)
+        candidates, after = old.get(address, []), new.get(address)
         if after is None:
-            not_needed.append(f"{address}: reviewed as {_verb(before)}, no longer needed")
-        elif before is None:
+            not_needed.append(f"{address}: reviewed as {_verb(candidates[-1])}, no longer needed")
+        elif not candidates:
             differences.append(f"{address}: would {_verb(after)}, which is not in the reviewed plan")
-        elif before.action is not after.action:
-            differences.append(f"{address}: reviewed as {_verb(before)}, would now {_verb(after)}")
-        else:
-            differences.extend(f"{address}: {line}"
-                               for line in _setting_differences(fingerprint(before), fingerprint(after)))
+        elif not any(c.action is after.action and fingerprint(c) == fingerprint(after) for c in candidates):
+            before = candidates[-1]  # the latest review of it: the one to explain against
+            if before.action is not after.action:
+                differences.append(f"{address}: reviewed as {_verb(before)}, would now {_verb(after)}")
+            else:
+                differences.extend(f"{address}: {line}"
+                                   for line in _setting_differences(fingerprint(before), fingerprint(after)))
     return Comparison(differences, not_needed)
 
 

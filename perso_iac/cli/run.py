@@ -88,13 +88,14 @@ def plan(ctx: click.Context, destroy: bool, detailed_exitcode: bool, take_lock: 
 @common_options
 @planning_options
 @click.option("--auto-approve", is_flag=True, help="Apply without asking for confirmation.")
-@click.option("--expect", "expected", type=click.Path(dir_okay=False), default=None, metavar="PLAN_FILE",
+@click.option("--expect", "expected", type=click.Path(dir_okay=False), multiple=True, metavar="PLAN_FILE",
               help="Plan now and apply only if the plan makes the same changes as the reviewed PLAN_FILE "
-                   "(apply on merge in a merge queue; docs/ci.md). No prompt: the reviewed plan is the approval.")
+                   "(apply on merge in a merge queue; docs/ci.md). Repeatable: the reviewed plans of merges "
+                   "not applied yet. No prompt: the reviewed plans are the approval.")
 @format_option
 @click.pass_context
 @handle_errors
-def apply(ctx: click.Context, plan_file: str | None, auto_approve: bool, expected: str | None, fmt: str,
+def apply(ctx: click.Context, plan_file: str | None, auto_approve: bool, expected: tuple[str, ...], fmt: str,
           replace: tuple[str, ...], targets: tuple[str, ...], refresh: bool, **given: Any) -> None:
     """Make AWS match the spec, waiting for each resource; state is saved after every step.
 
@@ -109,7 +110,7 @@ def apply(ctx: click.Context, plan_file: str | None, auto_approve: bool, expecte
         if plan_file or options != PlanOptions() or opts.promote:
             raise PersoError("--expect takes no PLAN_FILE argument and no --replace, --target, --no-refresh or "
                              "--promote: it plans as the reviewed plan was made",
-                             hint=f"perso apply -f SPEC --expect {expected}")
+                             hint=f"perso apply -f SPEC --expect {expected[0]}")
         run_expected_apply(opts, expected, fmt)
     elif plan_file:
         if options != PlanOptions() or opts.promote:
@@ -240,16 +241,17 @@ def run_saved_apply(opts: Options, plan_file: str, fmt: str) -> None:
                                                             on_plan=show_plan, waiter=waiter, on_event=on_event))
 
 
-def run_expected_apply(opts: Options, expected: str, fmt: str) -> None:
-    """`perso apply --expect FILE`: plan from the spec now, apply if it matches the reviewed plan."""
+def run_expected_apply(opts: Options, expected: tuple[str, ...], fmt: str) -> None:
+    """`perso apply --expect FILE...`: plan from the spec now, apply if it matches the reviewed plan(s)."""
     from ..engine import apply_expected
     from ..planfile import read_plan_file
 
     log = console_for(opts, stderr=fmt != "text")
-    reviewed = read_plan_file(expected, settings=aws_settings(opts))
+    reviewed = [read_plan_file(path, settings=aws_settings(opts)) for path in expected]
+    source = ", ".join(expected)
     spec = load(opts)
-    run = _Run(opts, fmt, workspace(opts, spec), log, plan_file=expected)
+    run = _Run(opts, fmt, workspace(opts, spec), log, plan_file=source)
     show_plan = run.headed(lambda plan: f"Planned afresh against {escape(run.ws.backend.describe())} (state serial "
-                                        f"{plan.serial}) and compared with the reviewed plan {escape(expected)}.")
-    run.carry_out(lambda waiter, on_event: apply_expected(run.ws, reviewed, source=expected, on_plan=show_plan,
+                                        f"{plan.serial}) and compared with the reviewed plan {escape(source)}.")
+    run.carry_out(lambda waiter, on_event: apply_expected(run.ws, reviewed, source=source, on_plan=show_plan,
                                                           waiter=waiter, on_event=on_event))

@@ -95,3 +95,20 @@ def test_expect_refuses_what_cannot_go_with_it(stack):
     assert both.exit_code == 1 and "--expect takes no PLAN_FILE" in both.output
     missing = stack.perso("apply", "--expect", str(stack.dir / "nope.json"))
     assert missing.exit_code == 1 and "nope.json" in missing.output
+
+
+def test_an_apply_that_never_ran_is_caught_up_with_both_reviewed_plans(stack):
+    """GitHub cancelled A's pending apply; B's apply alone is refused (A's change was not reviewed
+    in B), and `--expect a.json --expect b.json` applies both reviewed changes at once."""
+    base = stack.spec.read_text()
+    assert stack.perso("apply", "--auto-approve").exit_code == 0
+    plan_pr(stack, pull_request(stack, base, tps=True), "a.json")
+    plan_pr(stack, pull_request(stack, base, tag=True), "b.json")
+    stack.spec.write_text(pull_request(stack, pull_request(stack, base, tps=True), tag=True))   # A and B merged
+
+    alone = stack.perso("apply", "--expect", str(stack.dir / "b.json"))
+    assert alone.exit_code == 1 and "campaign.e2e.main: would update in place" in alone.output
+    caught_up = stack.perso("apply", "--expect", str(stack.dir / "a.json"), "--expect", str(stack.dir / "b.json"))
+    assert caught_up.exit_code == 0, caught_up.output
+    assert campaign_tps(stack) == 3 and group_tags(stack) == {"team": "recs", "owner": "search"}
+    assert stack.perso("plan", "--detailed-exitcode").exit_code == 0

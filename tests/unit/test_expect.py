@@ -45,10 +45,22 @@ def plan(*changes: Change, stack: str = "s", serial: int = 1) -> Plan:
      ["filter.g.f: sets tags differently from the reviewed plan"], []),
     # another stack altogether: refused
     (plan(tps(3)), plan(tps(3), stack="other"),
-     ["the reviewed plan is for stack 's', this spec is stack 'other'"], []),
+     ["a reviewed plan is for stack 's', this spec is stack 'other'"], []),
 ], ids=["same-changes", "already-done", "unreviewed-create", "other-value", "other-action", "other-tags",
         "other-stack"])
 def test_compare_plans(reviewed, fresh, differences, not_needed):
-    result = compare_plans(reviewed, fresh)
+    result = compare_plans([reviewed], fresh)
     assert result.differences == differences
     assert result.not_needed == not_needed
+
+
+def test_several_reviewed_plans_cover_the_changes_of_merges_whose_applies_queued_up():
+    reviewed_a, reviewed_b = plan(tps(3)), plan(FILTER)
+    both = plan(tps(3), FILTER, serial=4)
+    assert compare_plans([reviewed_b], both).differences == [
+        "campaign.g.main: would update in place, which is not in the reviewed plan"]
+    assert compare_plans([reviewed_a, reviewed_b], both).differences == []
+    # a later review of the same address wins where they differ: the fresh plan sets 5, B reviewed 5
+    assert compare_plans([plan(tps(3)), plan(tps(5))], plan(tps(5))).differences == []
+    assert compare_plans([plan(tps(3)), plan(tps(5))], plan(tps(4))).differences == [
+        "campaign.g.main: sets minProvisionedTPS differently from the reviewed plan"]
