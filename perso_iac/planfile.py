@@ -37,7 +37,7 @@ from typing import Any
 from . import __version__
 from .artifacts import is_s3, read_text, write_text
 from .aws import AwsSettings
-from .errors import PersoError, PlanFileError, SpecError, StaleStateError  # noqa: F401 - PlanFileError: its old home
+from .errors import PlanFileError, SpecError, StaleStateError
 from .plan import PLAN_FORMAT_VERSION, Action, Change, Plan, PlanOptions, Reason, legacy_reason
 from .resources.base import Observed
 from .spec.flatten import digest as spec_digest
