@@ -1,7 +1,7 @@
 """Every sequence a command runs, for the CLI and for scripts and Airflow tasks alike: refresh and
-plan, apply a fresh plan, apply a saved plan (refused when stale), destroy, drift (detect_drift),
-import. Each
-takes the state lock where it writes, and keeps the state safe when the backend fails mid-apply.
+plan, apply a fresh plan, apply a saved plan (refused when stale), apply what a review expected
+(`--expect`), destroy, drift (detect_drift), import. Each takes the state lock where it writes,
+and keeps the state safe when the backend fails mid-apply.
 No printing, no click: callers watch through `on_plan`/`on_event` and decide through `approve`.
 
     ws = Workspace(spec=load_spec("perso.yaml"), backend=make_backend(...), client=make_client(...))
