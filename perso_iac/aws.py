@@ -9,8 +9,10 @@ never sends the user's real ones, and the process environment is left alone.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -20,6 +22,7 @@ from . import retry
 from .errors import AwsError
 
 DEFAULT_REGION = "us-east-1"
+AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def make_session(settings: AwsSettings) -> boto3.session.Session:
 
 
 def make_client(service: str, settings: AwsSettings, *, endpoint_url: str | None = None,
-                region: str | None = None) -> Any:
+                region: str | None = None, credentials: dict[str, str] | None = None) -> Any:
     """A boto3 client that retries throttling patiently (perso_iac.retry) with a pool sized for --parallelism."""
     session = make_session(settings)
     config = Config(
@@ -52,16 +55,30 @@ def make_client(service: str, settings: AwsSettings, *, endpoint_url: str | None
         read_timeout=60,
     )
     region_name = region or settings.region or session.region_name or DEFAULT_REGION
-    credentials: dict[str, str] = {}
+    credentials = dict(credentials or {})
     if service == "personalize":
         endpoint_url = endpoint_url or settings.personalize_endpoint
-        credentials = LOCAL_CREDENTIALS if settings.local else {}
+        credentials = LOCAL_CREDENTIALS if settings.local else credentials
     try:
         client = session.client(service, region_name=region_name, endpoint_url=endpoint_url, config=config,
                                 **credentials)
     except (NoRegionError, NoCredentialsError, BotoCoreError) as exc:
         raise AwsError(f"cannot create the {service} client: {exc}") from exc
     return retry.install(client, retry.RetryPolicy.from_env())
+
+
+def make_tagging_client(settings: AwsSettings, personalize: Any) -> Any:
+    """A Resource Groups Tagging API client (tag:GetResources reads the tags of 100 resources in one
+    call) with the Personalize client's identity and region. Its endpoint:
+    AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API, else the Personalize client's own when that is not
+    AWS's (the embedded emulator, a test server: they serve both), else AWS's."""
+    endpoint = None
+    if not os.environ.get("AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API"):
+        own = personalize.meta.endpoint_url
+        endpoint = None if (urlsplit(own).hostname or "").endswith(AWS_DOMAINS) else own
+    local = settings.local and endpoint is not None
+    return make_client("resourcegroupstaggingapi", settings, endpoint_url=endpoint,
+                       region=personalize.meta.region_name, credentials=LOCAL_CREDENTIALS if local else None)
 
 
 def error_code(exc: BaseException) -> str | None:
