@@ -28,12 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plan_apply import calls, control, emulator_process, make_spec  # noqa: E402
+from bench_plan_apply import calls, control, emulator_process, make_spec, make_workspace  # noqa: E402
 
-from perso_iac.engine import Workspace, apply_plan, refresh_and_plan  # noqa: E402
+from perso_iac.engine import apply_plan, refresh_and_plan  # noqa: E402
 from perso_iac.spec.loader import load_spec  # noqa: E402
 from perso_iac.state.local import LocalBackend  # noqa: E402
 from perso_iac.state.model import StateFile  # noqa: E402
@@ -130,11 +129,8 @@ def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> di
         spec = load_spec(spec_path)
         control(endpoint, {"action": "configure", "quotas": {
             "dataset_groups": groups, "pending_dataset_import_jobs": 10_000, "pending_solution_versions": 10_000}})
-        client = boto3.client("personalize", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="bench", aws_secret_access_key="bench",
-                              config=Config(max_pool_connections=parallelism))
         backend = CountingBackend(Path(tmp) / "state.json", stack=spec.stack)
-        ws = Workspace(spec=spec, backend=backend, client=client, parallelism=parallelism)
+        ws = make_workspace(endpoint, spec, backend, parallelism)
         meter = Meter(endpoint)
         resources = len(spec.resources)
 
