@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import resource
 import socket
 import subprocess
@@ -75,14 +76,17 @@ def calls(endpoint: str) -> int:
 
 
 @contextlib.contextmanager
-def emulator_process(time_scale: float, latency_ms: int) -> Iterator[str]:
-    """The emulator in its own process, as a real endpoint would be: its CPU is not ours."""
+def emulator_process(time_scale: float, latency_ms: int, cpu: int | None = None) -> Iterator[str]:
+    """The emulator in its own process, as a real endpoint would be: its CPU is not ours (and, with
+    `cpu`, pinned to that core, so that the two do not take turns on one)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "perso_iac.emulator", "--port", str(port),
                              "--time-scale", str(time_scale), "--latency-ms", str(latency_ms)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if cpu is not None:
+        os.sched_setaffinity(proc.pid, {cpu})
     endpoint = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

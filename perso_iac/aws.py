@@ -45,7 +45,7 @@ def make_session(settings: AwsSettings) -> boto3.session.Session:
 
 
 def make_client(service: str, settings: AwsSettings, *, endpoint_url: str | None = None,
-                region: str | None = None, credentials: dict[str, str] | None = None) -> Any:
+                region: str | None = None) -> Any:
     """A boto3 client that retries throttling patiently (perso_iac.retry) with a pool sized for --parallelism."""
     session = make_session(settings)
     config = Config(
@@ -55,10 +55,10 @@ def make_client(service: str, settings: AwsSettings, *, endpoint_url: str | None
         read_timeout=60,
     )
     region_name = region or settings.region or session.region_name or DEFAULT_REGION
-    credentials = dict(credentials or {})
+    credentials: dict[str, str] = {}
     if service == "personalize":
         endpoint_url = endpoint_url or settings.personalize_endpoint
-        credentials = LOCAL_CREDENTIALS if settings.local else credentials
+        credentials = LOCAL_CREDENTIALS if settings.local else {}
     try:
         client = session.client(service, region_name=region_name, endpoint_url=endpoint_url, config=config,
                                 **credentials)
@@ -71,14 +71,21 @@ def make_tagging_client(settings: AwsSettings, personalize: Any) -> Any:
     """A Resource Groups Tagging API client (tag:GetResources reads the tags of 100 resources in one
     call) with the Personalize client's identity and region. Its endpoint:
     AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API, else the Personalize client's own when that is not
-    AWS's (the embedded emulator, a test server: they serve both), else AWS's."""
+    AWS's (the embedded emulator, a test server: they serve both), else AWS's. Short timeouts and
+    botocore's own few retries: where the API cannot be reached (a VPC with only a Personalize
+    endpoint), the refresh falls back to one ListTagsForResource per resource instead of waiting."""
     endpoint = None
     if not os.environ.get("AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API"):
         own = personalize.meta.endpoint_url
         endpoint = None if (urlsplit(own).hostname or "").endswith(AWS_DOMAINS) else own
-    local = settings.local and endpoint is not None
-    return make_client("resourcegroupstaggingapi", settings, endpoint_url=endpoint,
-                       region=personalize.meta.region_name, credentials=LOCAL_CREDENTIALS if local else None)
+    config = Config(connect_timeout=3, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"},
+                    max_pool_connections=max(10, settings.max_pool_connections))
+    credentials = LOCAL_CREDENTIALS if settings.local and endpoint is not None else {}
+    try:
+        return make_session(settings).client("resourcegroupstaggingapi", region_name=personalize.meta.region_name,
+                                             endpoint_url=endpoint, config=config, **credentials)
+    except BotoCoreError as exc:
+        raise AwsError(f"cannot create the Resource Groups Tagging API client: {exc}") from exc
 
 
 def error_code(exc: BaseException) -> str | None:

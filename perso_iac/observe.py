@@ -10,9 +10,10 @@ AWS documents for Personalize, instead of one ListTagsForResource each: a no-op 
 about one call per resource. That API is eventually consistent, so it is trusted only where it
 agrees with the tags the state recorded; where it does not, ListTagsForResource (Personalize's own
 answer) decides. A lagging index can therefore delay seeing an outside change, never invent one.
-Without the permission (or the endpoint), every taggable resource is read one by one as before. Resources only in the spec are looked up by name under their parent (a List call),
-wave by wave in dependency order, so that what a killed apply created before recording it is
-found and adopted.
+Without the permission (or the endpoint), every taggable resource is read one by one as before.
+
+Resources only in the spec are looked up by name under their parent (a List call), wave by wave in
+dependency order, so that what a killed apply created before recording it is found and adopted.
 """
 
 from __future__ import annotations
