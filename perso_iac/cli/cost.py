@@ -29,7 +29,7 @@ def cost_command(ctx: click.Context, fmt: str, **given: Any) -> None:
     spec = load(opts)
     ws = workspace(opts, spec)
     state = read_state(ws.backend, spec.stack)
-    observed = observe(ws.client, {}, state, ws.adapters, parallelism=ws.parallelism)
+    observed = observe(ws.client, {}, state, ws.adapters, parallelism=ws.parallelism, tagging=ws.tagging)
     estimate = run_rate(state, observed, ws.prices)
 
     def text() -> str:
