@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import resource
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import tracemalloc
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -74,14 +76,17 @@ def calls(endpoint: str) -> int:
 
 
 @contextlib.contextmanager
-def emulator_process(time_scale: float, latency_ms: int) -> Iterator[str]:
-    """The emulator in its own process, as a real endpoint would be: its CPU is not ours."""
+def emulator_process(time_scale: float, latency_ms: int, cpu: int | None = None) -> Iterator[str]:
+    """The emulator in its own process, as a real endpoint would be: its CPU is not ours (and, with
+    `cpu`, pinned to that core, so that the two do not take turns on one)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "perso_iac.emulator", "--port", str(port),
                              "--time-scale", str(time_scale), "--latency-ms", str(latency_ms)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if cpu is not None:
+        os.sched_setaffinity(proc.pid, {cpu})
     endpoint = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -96,6 +101,14 @@ def emulator_process(time_scale: float, latency_ms: int) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+def make_workspace(endpoint: str, spec: Any, backend: Any, parallelism: int) -> Workspace:
+    """What `perso` builds against an emulator: Personalize and Tagging API clients, pooled for `parallelism`."""
+    keys = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "bench",
+            "aws_secret_access_key": "bench", "config": Config(max_pool_connections=parallelism)}
+    return Workspace(spec=spec, backend=backend, client=boto3.client("personalize", **keys),
+                     tagging=boto3.client("resourcegroupstaggingapi", **keys), parallelism=parallelism)
+
+
 def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp, emulator_process(time_scale, latency_ms) as endpoint:
         spec_path = Path(tmp) / "perso.yaml"
@@ -103,11 +116,7 @@ def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> di
         spec = load_spec(spec_path)
         control(endpoint, {"action": "configure", "quotas": {
             "dataset_groups": groups, "pending_dataset_import_jobs": 10_000, "pending_solution_versions": 10_000}})
-        client = boto3.client("personalize", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="bench", aws_secret_access_key="bench",
-                              config=Config(max_pool_connections=parallelism))
-        ws = Workspace(spec=spec, backend=LocalBackend(Path(tmp) / "state.json"), client=client,
-                       parallelism=parallelism)
+        ws = make_workspace(endpoint, spec, LocalBackend(Path(tmp) / "state.json"), parallelism)
         waiter = Waiter(initial_delay=0.05, max_delay=0.5, fixed=True)  # the emulator runs scaled: poll fast
 
         t0, c0 = time.perf_counter(), calls(endpoint)

@@ -11,6 +11,12 @@ process (20 ms per call, parallelism 10):
 - a sequential plain-boto3 refresh (one describe per resource in the state, one after another:
   what a hand-written script does) and how many times slower it is than perso's no-op plan.
 
+Each size runs in its own process (`--one N`), so the peak RSS it reports is that size's own. With
+`--pin`, the emulator runs on CPU 0 and perso on CPU 1, as issue 11 measured. Apply's wall time is
+also set against the critical path of the emulated waits: the longest chain of dependent creates,
+each taking the emulator's duration for its type times the time scale, which no order of calls can
+beat.
+
 It ends with a growth check: per-resource cost at each size relative to the smallest size (about
 1.0 everywhere means linear growth; a column that keeps rising grows faster than linearly).
 """
@@ -20,6 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,12 +36,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plan_apply import calls, control, emulator_process, make_spec  # noqa: E402
+from bench_plan_apply import calls, control, emulator_process, make_spec, make_workspace  # noqa: E402
 
-from perso_iac.engine import Workspace, apply_plan, refresh_and_plan  # noqa: E402
+from perso_iac.engine import apply_plan, refresh_and_plan  # noqa: E402
 from perso_iac.spec.loader import load_spec  # noqa: E402
 from perso_iac.state.local import LocalBackend  # noqa: E402
 from perso_iac.state.model import StateFile  # noqa: E402
@@ -123,18 +130,35 @@ def sequential_refresh(client: Any, state: StateFile) -> int:
     return done
 
 
-def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp, emulator_process(time_scale, latency_ms) as endpoint:
+EMULATED_TYPE = {"dataset_import": "dataset_import_job"}  # perso's type name -> the emulator's, where they differ
+
+
+def critical_path(spec: Any, time_scale: float) -> float:
+    """Seconds of the longest chain of dependent creates at the emulator's durations."""
+    from perso_iac.emulator.ops.resources import TYPES
+    from perso_iac.graph import topological_order
+
+    resources = spec.resources
+    finish: dict[str, float] = {}
+    for address in topological_order({a: r.depends_on for a, r in resources.items()}):
+        res = resources[address]
+        own = TYPES[EMULATED_TYPE.get(res.type, res.type)].create_secs * time_scale
+        finish[address] = own + max((finish.get(d, 0.0) for d in res.depends_on), default=0.0)
+    return max(finish.values(), default=0.0)
+
+
+def run(groups: int, latency_ms: int, time_scale: float, parallelism: int, pin: bool = False) -> dict[str, Any]:
+    if pin:
+        os.sched_setaffinity(0, {1})
+    with tempfile.TemporaryDirectory() as tmp, \
+            emulator_process(time_scale, latency_ms, 0 if pin else None) as endpoint:
         spec_path = Path(tmp) / "perso.yaml"
         spec_path.write_text(make_spec(groups))
         spec = load_spec(spec_path)
         control(endpoint, {"action": "configure", "quotas": {
             "dataset_groups": groups, "pending_dataset_import_jobs": 10_000, "pending_solution_versions": 10_000}})
-        client = boto3.client("personalize", endpoint_url=endpoint, region_name="us-east-1",
-                              aws_access_key_id="bench", aws_secret_access_key="bench",
-                              config=Config(max_pool_connections=parallelism))
         backend = CountingBackend(Path(tmp) / "state.json", stack=spec.stack)
-        ws = Workspace(spec=spec, backend=backend, client=client, parallelism=parallelism)
+        ws = make_workspace(endpoint, spec, backend, parallelism)
         meter = Meter(endpoint)
         resources = len(spec.resources)
 
@@ -158,9 +182,11 @@ def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> di
         seq = meter.stop()
 
         ideal = noop["calls"] * latency_ms / 1000 / parallelism
+        path = critical_path(spec, time_scale)
         return {
             "groups": groups, "resources": resources,
             "apply_s": round(applied["wall"], 2), "apply_cpu_s": round(applied["cpu"], 2),
+            "critical_path_s": round(path, 2), "apply_over_path": round(applied["wall"] / path, 2),
             "apply_emu_cpu_s": round(applied["emu_cpu"], 2), "apply_calls": applied["calls"],
             "state_writes": writes["writes"], "state_bytes": writes["bytes"],
             "state_cpu_s": round(writes["cpu"], 3), "state_final_bytes": writes["final_bytes"],
@@ -170,6 +196,7 @@ def run(groups: int, latency_ms: int, time_scale: float, parallelism: int) -> di
             "noop_wall_over_ideal": round(noop["wall"] / ideal, 2) if ideal else None,
             "seq_boto3_refresh_s": round(seq["wall"], 2), "seq_described": described,
             "seq_over_perso": round(seq["wall"] / noop["wall"], 1) if noop["wall"] else None,
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
 
 
@@ -193,15 +220,18 @@ def growth(rows: list[dict[str, Any]]) -> list[str]:
 
 def table(rows: list[dict[str, Any]]) -> list[str]:
     """The markdown table for the README."""
-    head = ("| groups (resources) | apply wall / CPU s | apply calls | state writes / MB / CPU s "
-            "| no-op plan wall / CPU s | no-op ÷ ideal | calls/resource | sequential boto3 s (× perso) |")
+    head = ("| groups (resources) | apply wall / CPU s | apply ÷ critical path | apply calls "
+            "| state writes / MB / CPU s | no-op plan wall / CPU s | no-op ÷ ideal | calls/resource "
+            "| sequential boto3 s (× perso) | peak RSS MB |")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for r in rows:
         lines.append(
-            f"| {r['groups']} ({r['resources']}) | {r['apply_s']} / {r['apply_cpu_s']} | {r['apply_calls']} "
+            f"| {r['groups']} ({r['resources']}) | {r['apply_s']} / {r['apply_cpu_s']} "
+            f"| {r['apply_over_path']}× ({r['critical_path_s']} s) | {r['apply_calls']} "
             f"| {r['state_writes']} / {r['state_bytes'] / 1e6:.2f} / {r['state_cpu_s']} "
             f"| {r['noop_plan_s']} / {r['noop_plan_cpu_s']} | {r['noop_wall_over_ideal']}× "
-            f"| {r['noop_calls_per_resource']} | {r['seq_boto3_refresh_s']} ({r['seq_over_perso']}×) |")
+            f"| {r['noop_calls_per_resource']} | {r['seq_boto3_refresh_s']} ({r['seq_over_perso']}×) "
+            f"| {r['peak_rss_mb']} |")
     return lines
 
 
@@ -211,12 +241,20 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--time-scale", type=float, default=0.0005)
     parser.add_argument("--parallelism", type=int, default=10)
+    parser.add_argument("--pin", action="store_true", help="the emulator on CPU 0, perso on CPU 1")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, in this process
     args = parser.parse_args()
-    print(f"latency {args.latency_ms} ms per call, time scale {args.time_scale}, parallelism {args.parallelism}",
-          flush=True)
+    if args.one is not None:
+        print(json.dumps(run(args.one, args.latency_ms, args.time_scale, args.parallelism, args.pin)))
+        return
+    print(f"latency {args.latency_ms} ms per call, time scale {args.time_scale}, parallelism {args.parallelism}"
+          f"{', pinned' if args.pin else ''}", flush=True)
     rows = []
     for groups in args.groups:
-        rows.append(run(groups, args.latency_ms, args.time_scale, args.parallelism))
+        argv = [sys.executable, __file__, "--one", str(groups), "--latency-ms", str(args.latency_ms),
+                "--time-scale", str(args.time_scale), "--parallelism", str(args.parallelism)]
+        done = subprocess.run(argv + (["--pin"] if args.pin else []), capture_output=True, text=True, check=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
     print("\n".join(["", *table(rows), "", *growth(rows)]))
 

@@ -9,8 +9,10 @@ never sends the user's real ones, and the process environment is left alone.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -20,6 +22,7 @@ from . import retry
 from .errors import AwsError
 
 DEFAULT_REGION = "us-east-1"
+AWS_DOMAINS = (".amazonaws.com", ".amazonaws.com.cn", ".api.aws")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,27 @@ def make_client(service: str, settings: AwsSettings, *, endpoint_url: str | None
     except (NoRegionError, NoCredentialsError, BotoCoreError) as exc:
         raise AwsError(f"cannot create the {service} client: {exc}") from exc
     return retry.install(client, retry.RetryPolicy.from_env())
+
+
+def make_tagging_client(settings: AwsSettings, personalize: Any) -> Any:
+    """A Resource Groups Tagging API client (tag:GetResources reads the tags of 100 resources in one
+    call) with the Personalize client's identity and region. Its endpoint:
+    AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API, else the Personalize client's own when that is not
+    AWS's (the embedded emulator, a test server: they serve both), else AWS's. Short timeouts and
+    botocore's own few retries: where the API cannot be reached (a VPC with only a Personalize
+    endpoint), the refresh falls back to one ListTagsForResource per resource instead of waiting."""
+    endpoint = None
+    if not os.environ.get("AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API"):
+        own = personalize.meta.endpoint_url
+        endpoint = None if (urlsplit(own).hostname or "").endswith(AWS_DOMAINS) else own
+    config = Config(connect_timeout=3, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"},
+                    max_pool_connections=max(10, settings.max_pool_connections))
+    credentials = LOCAL_CREDENTIALS if settings.local and endpoint is not None else {}
+    try:
+        return make_session(settings).client("resourcegroupstaggingapi", region_name=personalize.meta.region_name,
+                                             endpoint_url=endpoint, config=config, **credentials)
+    except BotoCoreError as exc:
+        raise AwsError(f"cannot create the Resource Groups Tagging API client: {exc}") from exc
 
 
 def error_code(exc: BaseException) -> str | None:

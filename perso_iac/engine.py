@@ -26,7 +26,7 @@ from .moves import apply_moves, moved_copy, with_moves
 from .observe import from_state, observe
 from .plan import Plan, PlanOptions
 from .planfile import SavedPlan, live_moved, redact_plan, spec_moved, stale_error, state_moved
-from .quotas import preflight
+from .quotas import adds_usage, preflight
 from .resources.base import Observed, ResourceType
 from .resources.registry import REGISTRY
 from .spec.model import Spec
@@ -44,6 +44,7 @@ class Workspace:
     spec: Spec
     backend: StateBackend
     client: Any                                   # boto3 personalize client (perso_iac.aws.make_client)
+    tagging: Any = None                           # Tagging API client: tag reads 100 per call (observe.py)
     adapters: Mapping[str, ResourceType] = field(default_factory=lambda: REGISTRY)
     parallelism: int = 10
     promote: frozenset[str] = frozenset()         # campaigns to move past their promotion gate
@@ -98,12 +99,13 @@ def refresh_and_plan(ws: Workspace, *, destroy: bool = False, options: PlanOptio
     # Plan against the state as the spec's `moved:` entries leave it; apply makes those moves.
     seen, moved, warnings = with_moves(state, () if destroy else ws.spec.moves, ws.spec.resources)
     if options.refresh:
-        observed = observe(ws.client, ws.spec.resources, seen, ws.adapters, parallelism=ws.parallelism)
+        observed = observe(ws.client, ws.spec.resources, seen, ws.adapters, parallelism=ws.parallelism,
+                           tagging=ws.tagging)
     else:
         observed = from_state(seen)
     plan = make_plan(ws.spec.resources, seen, observed, ws.adapters, spec_digest=ws.spec.digest, destroy=destroy,
                      options=options, moved=moved, warnings=tuple(warnings), promote=ws.promote)
-    if ws.check_quotas and not destroy:
+    if ws.check_quotas and not destroy and adds_usage(plan):
         plan = replace(plan, warnings=plan.warnings + tuple(preflight(ws.spec.resources, plan, ws.client,
                                                                       ws.service_quotas)))
     if ws.prices is not None:
@@ -227,7 +229,7 @@ def apply_saved_plan(
         moved += state_moved(saved, state)
         if not moved and saved.plan.options.refresh:  # a --no-refresh plan never read AWS
             observed = observe(ws.client, ws.spec.resources, moved_copy(state, saved.plan), ws.adapters,
-                               parallelism=ws.parallelism)
+                               parallelism=ws.parallelism, tagging=ws.tagging)
             moved += live_moved(saved, observed)
         if moved:
             raise stale_error(source, moved, saved)

@@ -31,7 +31,11 @@ def with_moves(state: StateFile, moves: Iterable[Move],
     """A copy of `state` with the spec's moves made, the moves made (new -> old) and warnings.
 
     A move whose old address is not in the state is done already (or was never applied): skipped,
-    as Terraform does. One whose new address is taken too is refused with a warning."""
+    as Terraform does. One whose new address is taken too is refused with a warning. Without a move
+    to make, `state` itself is returned: copying it cost a no-op plan more CPU than diffing it."""
+    moves = [m for m in moves if m.old in state.resources]
+    if not moves:
+        return state, {}, []
     moved_state = copy.deepcopy(state)
     made: dict[str, str] = {}
     warnings: list[str] = []
@@ -62,7 +66,9 @@ def apply_moves(state: StateFile, plan: Plan) -> list[tuple[str, str]]:
 
 
 def moved_copy(state: StateFile, plan: Plan) -> StateFile:
-    """`state` as the plan sees it: with the plan's moves made (a copy)."""
+    """`state` as the plan sees it: with the plan's moves made (a copy; `state` itself without moves)."""
+    if not any(c.moved_from for c in plan.changes):
+        return state
     out = copy.deepcopy(state)
     apply_moves(out, plan)
     return out

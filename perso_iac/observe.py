@@ -1,18 +1,25 @@
 """Refresh: read the live resources that the spec or the state mention.
 
 Resources in the state are described by ARN, all in parallel (one call each), and the tags of
-the taggable ones are read at the same time (ListTagsForResource), so that plan and apply revert
-tags changed outside perso like Terraform's refresh does; drift reads through here too, so what
-drift sees is what plan sees. A resource whose `lifecycle.ignore_changes` covers its tags skips
-that read. Resources only in the spec are looked up by name under their parent (a List call),
-wave by wave in dependency order, so that what a killed apply created before recording it is
-found and adopted.
+the taggable ones are read at the same time, so that plan and apply revert tags changed outside
+perso like Terraform's refresh does; drift reads through here too, so what drift sees is what plan
+sees. A resource whose `lifecycle.ignore_changes` covers its tags skips that read.
+
+Tags are read 100 resources per call with the Resource Groups Tagging API (tag:GetResources), which
+AWS documents for Personalize, instead of one ListTagsForResource each: a no-op plan then makes
+about one call per resource. That API is eventually consistent, so it is trusted only where it
+agrees with the tags the state recorded; where it does not, ListTagsForResource (Personalize's own
+answer) decides. A lagging index can therefore delay seeing an outside change, never invent one.
+Without the permission (or the endpoint), every taggable resource is read one by one as before.
+
+Resources only in the spec are looked up by name under their parent (a List call), wave by wave in
+dependency order, so that what a killed apply created before recording it is found and adopted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -34,7 +41,10 @@ def observe(
     adapters: Mapping[str, ResourceType],
     *,
     parallelism: int = 10,
+    tagging: Any = None,
 ) -> dict[str, Observed | None]:
+    """The live resource (None: not found) of every address in the state or the spec. `tagging`, a
+    Resource Groups Tagging API client, batches the tag reads (see the module's docstring)."""
     observed: dict[str, Observed | None] = {}
 
     def read(address: str, type_name: str, arn: str) -> Observed | None:
@@ -54,9 +64,18 @@ def observe(
             raise wrap_error(exc, operation=f"read the tags of {type_name}", address=address) from exc
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        with_tags = [a for a, r in state.resources.items()
+                     if r.arn and reads_tags(adapters[r.type], resources.get(a))]
+        batches = _submit_batches(pool, tagging, [state.resources[a].arn for a in with_tags])
         known = {a: pool.submit(read, a, r.type, r.arn) for a, r in state.resources.items() if r.arn}
-        tagged = {a: pool.submit(read_tags, a, r.type, r.arn) for a, r in state.resources.items()
-                  if r.arn and reads_tags(adapters[r.type], resources.get(a))}
+        listed = _gather(batches)
+        tagged: dict[str, Future] = {}
+        for address in with_tags:
+            res = state.resources[address]
+            if listed is not None and listed.get(res.arn, {}) == res.tags:
+                tagged[address] = _done(res.tags)
+            else:  # no batch, or it disagrees with the state: Personalize's own answer decides
+                tagged[address] = pool.submit(read_tags, address, res.type, res.arn)
         for address, future in known.items():
             observed[address] = _with_tags(future.result(), tagged[address].result() if address in tagged else None)
 
@@ -93,6 +112,45 @@ def observe(
                 observed[address] = future.result()
     # A sensitive variable that changed: its old value, where AWS still has it, is not shown.
     return hide_previous(observed, state)
+
+
+TAGS_PER_CALL = 100  # GetResources takes at most 100 ARNs
+
+
+def _submit_batches(pool: ThreadPoolExecutor, tagging: Any, arns: list[str]) -> list[Future] | None:
+    if tagging is None or not arns:
+        return None
+    return [pool.submit(_tags_of, tagging, arns[i:i + TAGS_PER_CALL]) for i in range(0, len(arns), TAGS_PER_CALL)]
+
+
+def _tags_of(tagging: Any, arns: list[str]) -> dict[str, dict[str, str]] | None:
+    """The tags of the tagged ones among `arns` (GetResources leaves untagged resources out);
+    None when the Tagging API cannot be used here (no permission, no endpoint)."""
+    try:
+        resp = tagging.get_resources(ResourceARNList=arns)
+    except (ClientError, BotoCoreError):
+        return None
+    return {m["ResourceARN"]: {t["Key"]: t.get("Value", "") for t in m.get("Tags", [])}
+            for m in resp.get("ResourceTagMappingList", [])}
+
+
+def _gather(batches: list[Future] | None) -> dict[str, dict[str, str]] | None:
+    """All batches' tags together, or None if any batch failed (then every resource is read alone)."""
+    if batches is None:
+        return None
+    merged: dict[str, dict[str, str]] = {}
+    for batch in batches:
+        tags = batch.result()
+        if tags is None:
+            return None
+        merged.update(tags)
+    return merged
+
+
+def _done(value: Any) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
 
 
 def tags_ignored(ignore_changes: tuple[str, ...]) -> bool:

@@ -160,6 +160,13 @@ def _live_names(client: Any, operation: str, key: str) -> list[str]:
     return names
 
 
+def adds_usage(plan: Plan) -> bool:
+    """Whether applying `plan` could use more of a quota: it creates, replaces or updates something
+    (a higher minProvisionedTPS). A plan that only deletes, or does nothing, needs no preflight, and so
+    the no-op plans CI and cron run most make none of its calls."""
+    return any(c.action in (Action.CREATE, Action.REPLACE, Action.UPDATE) for c in plan.changes)
+
+
 def preflight(resources: Mapping[str, ResourceSpec], plan: Plan, personalize: Any,
               service_quotas: Any | None) -> list[str]:
     """Warnings for the plan; raises PlanError when the spec exceeds a quota."""

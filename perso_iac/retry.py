@@ -21,8 +21,10 @@ from botocore.exceptions import HTTPClientError
 THROTTLING_CODES = frozenset({
     "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
     "SlowDown", "RequestThrottled", "RequestThrottledException", "ProvisionedThroughputExceededException",
+    "ThrottledException",  # the Resource Groups Tagging API's
 })
-TRANSIENT_CODES = frozenset({"InternalFailure", "InternalServerError", "ServiceUnavailable", "RequestTimeout"})
+TRANSIENT_CODES = frozenset({"InternalFailure", "InternalServerError", "InternalServiceException",
+                             "ServiceUnavailable", "RequestTimeout"})
 
 
 @dataclass

@@ -58,13 +58,16 @@ def state_backend(opts: Options, spec: Spec) -> StateBackend:
 
 def workspace(opts: Options, spec: Spec) -> Workspace:
     """What the engine works on: the client, the state backend, prices, quotas and promotions."""
+    from ..aws import make_tagging_client
     from ..engine import Workspace
     from ..quotas import service_quotas_client
 
     client = personalize_client(opts, spec)
     quotas = service_quotas_client(aws_settings(opts, spec), client.meta.region_name,
                                    client.meta.endpoint_url if opts.local else None)
-    return Workspace(spec=spec, backend=state_backend(opts, spec), client=client, parallelism=opts.parallelism,
+    tagging = make_tagging_client(aws_settings(opts, spec), client)
+    return Workspace(spec=spec, backend=state_backend(opts, spec), client=client, tagging=tagging,
+                     parallelism=opts.parallelism,
                      lock_timeout=opts.lock_timeout, prices=price_catalogue(opts, spec, client), check_quotas=True,
                      service_quotas=quotas, promote=frozenset(opts.promote))
 

@@ -87,7 +87,8 @@ def detect_drift(ws: Any, *, ignore: IgnoreList | None = None, unmanaged: bool =
         state.stack = ws.spec.stack
     state.unseal(ws.spec.sensitive)
     warnings: list[str] = []
-    observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism)
+    observed = observe(ws.client, ws.spec.resources, state, ws.adapters, parallelism=ws.parallelism,
+                       tagging=ws.tagging)
     plan: Plan | None
     try:
         plan = make_plan(ws.spec.resources, state, observed, ws.adapters, spec_digest=ws.spec.digest)

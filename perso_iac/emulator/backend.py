@@ -31,10 +31,11 @@ from .config import (
     EmulatorConfig,
     bounded_int,
     bounded_number,
+    check_actions,
     check_quotas,
     parse_fail_rules,
 )
-from .model import operation_model, project, validate, validation_message
+from .model import OTHER_SERVICES, operation_model, project, validate, validation_message
 from .ops import HANDLERS, HOOKS
 from .ops.account import Account, clone
 from .ops.index import RecordIndex
@@ -46,6 +47,16 @@ __all__ = ["HANDLERS", "TYPES", "Backend"]
 
 #: operations that only read (AWS's naming is systematic): they need no rollback snapshot
 READ_ONLY_PREFIXES = ("Describe", "List", "Get")
+
+
+def iam_action(op_name: str) -> str:
+    """The IAM action of an operation the server answers: `tag:GetResources`, `personalize:ListSchemas`,
+    `servicequotas:GetServiceQuota` (service-quota calls are counted by their whole target)."""
+    if op_name in OTHER_SERVICES:
+        return f"tag:{op_name}"
+    if "." in op_name:
+        return f"servicequotas:{op_name.rsplit('.', 1)[1]}"
+    return f"personalize:{op_name}"
 
 
 class Backend:
@@ -73,6 +84,11 @@ class Backend:
         """Count the call and apply the throttling fault (deterministic, seeded RNG)."""
         with self._lock:
             self.calls[op_name] += 1
+            action = iam_action(op_name)
+            if action in self.config.deny:
+                raise E.ApiError("AccessDeniedException", f"User: arn:aws:iam::{self.config.account_id}:user/perso "
+                                 f"is not authorized to perform: {action} because no identity-based policy "
+                                 f"allows the {action} action")
             rate = self.config.throttle_rate
             if rate > 0 and self._rng.random() < rate:
                 self.throttled[op_name] += 1
@@ -191,6 +207,10 @@ class Backend:
                     cfg.quotas = {**DEFAULT_QUOTAS, **(cfg.quotas or {}), **value}
                 elif key == "seed":
                     self._rng = random.Random(value)
+                elif key == "tagging_lag":
+                    with self._store.locked():
+                        tags = self._account().tags
+                    cfg.tagging_snapshot = copy.deepcopy(tags) if value else None
                 else:
                     setattr(cfg, key, value)
             return {
@@ -198,6 +218,8 @@ class Backend:
                 "latency_ms": cfg.latency_ms,
                 "throttle_rate": cfg.throttle_rate,
                 "fail": list(cfg.fail),
+                "deny": list(cfg.deny),
+                "tagging_lag": cfg.tagging_snapshot is not None,
                 "quotas": dict(cfg.quotas),
             }
 
@@ -213,13 +235,19 @@ class Backend:
                 out[key] = bounded_number(key, value, 0, 1)
             elif key == "fail":
                 out[key] = tuple(str(r) for r in parse_fail_rules(value if value is not None else ()))
+            elif key == "deny":
+                out[key] = check_actions(value if value is not None else ())
+            elif key == "tagging_lag":
+                if not isinstance(value, bool):
+                    raise ValueError("tagging_lag must be true (freeze the Tagging API's index now) or false")
+                out[key] = value
             elif key == "quotas":
                 out[key] = check_quotas(value if value is not None else {})
             elif key == "seed":
                 out[key] = bounded_int(key, value, -(2**63), 2**63 - 1)
             else:
                 raise ValueError(f"cannot configure {str(key)[:40]!r} (time_scale, latency_ms, throttle_rate, "
-                                 "fail, quotas, seed)")
+                                 "fail, deny, tagging_lag, quotas, seed)")
         return out
 
     def seed(self, rtype: str, data: dict, links: dict | None = None) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,16 @@ def parse_fail_rules(rules: Iterable[str] | str | None) -> tuple[FailRule, ...]:
     return tuple(r if isinstance(r, FailRule) else FailRule.parse(r) for r in rules)
 
 
+def check_actions(actions: Any) -> tuple[str, ...]:
+    """IAM action names (`service:Operation`), as `deny` takes them."""
+    if isinstance(actions, str) or not isinstance(actions, Iterable):
+        raise ValueError("deny must be a list of IAM actions such as \"tag:GetResources\"")
+    out = tuple(str(a) for a in actions)
+    if len(out) > MAX_FAIL_RULES or any(not re.fullmatch(r"[a-z-]+:[A-Za-z]+", a) for a in out):
+        raise ValueError(f"deny must list at most {MAX_FAIL_RULES} IAM actions such as \"tag:GetResources\"")
+    return out
+
+
 def check_quotas(quotas: Any) -> dict[str, int]:
     """Quota overrides: known names mapped to non-negative integers."""
     if not isinstance(quotas, Mapping):
@@ -149,6 +160,11 @@ class EmulatorConfig:
     throttle_rate: float = 0.0
     data_dir: str | os.PathLike | None = None
     fail: Iterable[str] = ()
+    # IAM actions the caller is not allowed (e.g. "tag:GetResources"): AccessDeniedException, as AWS answers
+    deny: Iterable[str] = ()
+    # The Tagging API's index as it was when `tagging_lag` was switched on (None: up to date). AWS's
+    # index is eventually consistent; this freezes it so tests can show perso never trusts it blindly.
+    tagging_snapshot: dict[str, dict[str, str]] | None = None
     quotas: Mapping[str, int] | None = None
     clock: Any = None
     region: str = "us-east-1"
@@ -160,6 +176,7 @@ class EmulatorConfig:
         self.latency_ms = bounded_number("latency_ms", self.latency_ms, 0, MAX_LATENCY_MS)
         self.throttle_rate = bounded_number("throttle_rate", self.throttle_rate, 0, 1)
         self.fail = tuple(str(r) for r in parse_fail_rules(list(self.fail) if self.fail is not None else None))
+        self.deny = check_actions(self.deny)
         self.quotas = {**DEFAULT_QUOTAS, **check_quotas(self.quotas or {})}
         if self.data_dir is not None:
             self.data_dir = Path(self.data_dir)

@@ -27,8 +27,15 @@ def operation_names() -> list[str]:
     return list(service_model().operation_names)
 
 
+#: Operations of other services the same server answers (ops/tagging.py), by the service that has them.
+OTHER_SERVICES = {"GetResources": "resourcegroupstaggingapi"}
+
+
 @functools.cache
 def operation_model(name: str) -> OperationModel:
+    other = OTHER_SERVICES.get(name)
+    if other is not None:
+        return botocore.session.get_session().get_service_model(other).operation_model(name)
     return service_model().operation_model(name)
 
 

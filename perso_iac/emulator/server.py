@@ -1,7 +1,9 @@
 """HTTP front end (moto's ``responses.py`` role): AWS JSON 1.1 on ``POST /``.
 
 ``X-Amz-Target: AmazonPersonalize.<Operation>`` selects the operation, bodies are
-``application/x-amz-json-1.1``, errors are HTTP 400 ``{"__type": ..., "message": ...}``.
+``application/x-amz-json-1.1``, errors are HTTP 400 ``{"__type": ..., "message": ...}``. The
+Resource Groups Tagging API's GetResources (ops/tagging.py) is answered too, in JSON 1.1 or in the
+Smithy RPC v2 CBOR that current botocore speaks to that service.
 Any SigV4-signed request is accepted (signatures are not checked); a request without an
 ``Authorization`` header is refused like AWS does. ``POST /_perso/control`` is the unsigned test
 control endpoint (advance the clock, configure faults, reset, count calls).
@@ -17,12 +19,13 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from . import cbor
 from .backend import Backend
 from .clock import SystemClock
 from .config import EmulatorConfig
 from .errors import ApiError
 from .model import TARGET_PREFIX, operation_names
-from .ops import service_quotas
+from .ops import service_quotas, tagging
 from .wire import parse_object
 
 log = logging.getLogger("perso_iac.emulator")
@@ -31,6 +34,8 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 CONTROL_PATH = "/_perso/control"
 MAX_BODY = 1024 * 1024  # 1 MiB; the largest legitimate request (a 20 000-char schema) is far smaller
 _OPERATIONS = frozenset(operation_names())
+TAGGING_PREFIX = f"{tagging.TARGET}."
+CBOR_PATH = f"/service/{tagging.TARGET}/operation/"   # Smithy RPC v2 CBOR's request path
 
 
 def _json_default(value: Any) -> Any:
@@ -144,14 +149,16 @@ class _Handler(BaseHTTPRequestHandler):
         if path == CONTROL_PATH:
             self._control(body)
             return
-        if path != "/":
+        cbor_op = path[len(CBOR_PATH):] if path.startswith(CBOR_PATH) else None
+        if path != "/" and cbor_op is None:
             self._error(ApiError("UnknownOperationException", f"No operation at path {path}.", status=404))
             return
+        reply = _Reply(self, cbor=cbor_op is not None)
         if not self.headers.get("Authorization"):
-            self._error(ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", status=403))
+            reply.error(ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", status=403))
             return
         if not self.headers.get("Authorization", "").startswith("AWS4-"):
-            self._error(ApiError("IncompleteSignatureException", "Authorization header is not a SigV4 signature."))
+            reply.error(ApiError("IncompleteSignatureException", "Authorization header is not a SigV4 signature."))
             return
         target = self.headers.get("X-Amz-Target", "")
         if target.startswith(service_quotas.TARGET_PREFIX):  # perso's quota preflight reads these
@@ -161,14 +168,21 @@ class _Handler(BaseHTTPRequestHandler):
             except ApiError as err:
                 self._error(err)
             return
-        op = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
-        if op not in _OPERATIONS:
-            self._error(ApiError("UnknownOperationException", f"Unknown operation {target or '(no X-Amz-Target)'}."))
+        if cbor_op is not None:
+            op = cbor_op if cbor_op in tagging.OPERATIONS else None
+        elif target.startswith(TAGGING_PREFIX):
+            op = target[len(TAGGING_PREFIX):] if target[len(TAGGING_PREFIX):] in tagging.OPERATIONS else None
+        else:
+            op = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
+            op = op if op in _OPERATIONS else None
+        if op is None:
+            what = path if cbor_op is not None else target or "(no X-Amz-Target)"
+            reply.error(ApiError("UnknownOperationException", f"Unknown operation {what}."))
             return
         try:
-            params = parse_object(body)
+            params = cbor.parse_body(body) if cbor_op is not None else parse_object(body)
         except ApiError as err:
-            self._error(err)
+            reply.error(err)
             return
         backend = self.backend
         latency = backend.config.latency_ms
@@ -178,12 +192,12 @@ class _Handler(BaseHTTPRequestHandler):
             backend.admit(op)
             result = backend.handle(op, params)
         except ApiError as err:
-            self._error(err)
+            reply.error(err)
             return
         if result is None:  # Delete*: an empty body, content-length 0 (FINDINGS.md §12)
             self._send_empty()
             return
-        self._send(200, result)
+        reply.send(200, result)
 
     def _control(self, body: bytes) -> None:
         try:
@@ -200,6 +214,31 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"__type": "InvalidInputException", "message": str(exc)}, "application/json")
             return
         self._send(200, result, "application/json")
+
+
+class _Reply:
+    """Answers in the request's protocol: AWS JSON 1.1, or Smithy RPC v2 CBOR (the tagging API)."""
+
+    def __init__(self, handler: _Handler, *, cbor: bool) -> None:
+        self.handler = handler
+        self.cbor = cbor
+
+    def send(self, status: int, body: dict) -> None:
+        if not self.cbor:
+            self.handler._send(status, body)
+            return
+        payload = cbor.encode(body)
+        handler = self.handler
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/cbor")
+        handler.send_header("smithy-protocol", "rpc-v2-cbor")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.send_header("x-amzn-RequestId", handler._request_id())
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    def error(self, err: ApiError) -> None:
+        self.send(err.status, err.body())
 
 
 class _Server(ThreadingHTTPServer):

@@ -12,7 +12,8 @@ Shared rules every operation builds on:
 One module per resource family: ``schemas``, ``dataset_groups``, ``datasets`` (+ import/export
 jobs), ``solutions`` (+ versions, metrics), ``campaigns``, ``recommenders``, ``filters``,
 ``event_trackers``, ``metric_attributions``, ``jobs`` (batch inference/segment, data deletion),
-``recipes`` (catalogue reads) and ``tags``. Each exposes ``OPERATIONS`` (operation name ->
+``recipes`` (catalogue reads), ``tags``, and ``tagging`` (the Resource Groups Tagging API's
+GetResources, which reads many resources' tags in one call). Each exposes ``OPERATIONS`` (operation name ->
 handler ``(account, params) -> result``) and, where its resources need them, the lifecycle hook
 tables ``ON_CREATED``, ``ON_UPDATED`` and ``VIEW_EXTRAS`` (resource type -> hook). This module
 merges them into the explicit dispatch table ``HANDLERS`` and the ``HOOKS`` the shared lifecycle
@@ -37,6 +38,7 @@ from . import (
     recommenders,
     schemas,
     solutions,
+    tagging,
     tags,
 )
 from .account import Handler, Hooks
@@ -54,6 +56,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     jobs,
     recipes,
     tags,
+    tagging,
 )
 
 
