@@ -4,8 +4,8 @@ Run by hand: `python benchmarks/bench_emulator.py --groups 1 50 100` (13 resourc
 datasets with imports, 2 solutions each trained once, 2 campaigns; plus 3 schemas: 16 / 653 / 1303
 resources). For each size, in memory and with a data dir (the file store `perso --local` uses), it
 prints the emulator's own CPU per call in µs (``Backend.handle`` timed with ``process_time``, no
-HTTP and no boto3 in the measurement) for a describe, a filtered list, a mutating call and a
-mutating call that fails (its rollback), first with the account settled and then with every campaign
+HTTP and no boto3 in the measurement) for a describe, a filtered list, a mutating call, a
+mutating call that fails (its rollback) and a create (50 imports, one per dataset in turn), first with the account settled and then with every campaign
 still being created (a running apply: 2 per group transitions pending). ``--http`` adds calls/s over
 HTTP with boto3 in the same process. "Flat" means the columns do not grow with the size. Numbers go
 into issue notes, never into test assertions.
@@ -103,7 +103,7 @@ def _failing(call: Callable[[str, dict], object], arn: str) -> Callable[[], None
 
 def measure(groups: int, data_dir: str | None, seconds: float, settle: bool, http: bool) -> dict[str, float]:
     clock = VirtualClock(start=1_700_000_000)
-    quotas = {"dataset_groups": groups + 1, "campaigns_per_dataset_group": 10}
+    quotas = {"dataset_groups": groups + 1, "campaigns_per_dataset_group": 10, "pending_dataset_import_jobs": 10_000}
     with EmulatorServer(EmulatorConfig(time_scale=1, clock=clock, quotas=quotas, data_dir=data_dir)) as server:
         arns = populate(server, clock, groups, settle)
         call = server.backend.handle
@@ -115,6 +115,13 @@ def measure(groups: int, data_dir: str | None, seconds: float, settle: bool, htt
         tag = {"resourceArn": arns["campaign"], "tags": [{"tagKey": "k", "tagValue": "v"}]}
         out["TagResource"] = cpu_per_call(lambda: call("TagResource", tag), seconds)
         out["TagResource(fails)"] = cpu_per_call(_failing(call, arns["campaign"]), seconds)
+        datasets = [a for a, r in server.backend.state["resources"].items() if r["type"] == "dataset"]
+        start, n = time.process_time(), 50
+        for i in range(n):
+            call("CreateDatasetImportJob", {"jobName": f"more-{i}", "datasetArn": datasets[i % len(datasets)],
+                                            "roleArn": ROLE, "dataSource": {"dataLocation": "s3://b/k.csv"},
+                                            "importMode": "INCREMENTAL"})
+        out["CreateDatasetImportJob"] = (time.process_time() - start) / n * 1e6
         if http:
             c = boto3.client("personalize", endpoint_url=server.endpoint_url, region_name="us-east-1",
                              aws_access_key_id="x", aws_secret_access_key="x")

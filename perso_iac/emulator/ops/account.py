@@ -297,7 +297,7 @@ class Account:
             if arn not in res:
                 continue
             if rec.get("lc") is None and rec.get("upd") is None:
-                pending.discard(arn)
+                index.settled(rec)
             else:
                 index.schedule(rec)
 
@@ -344,6 +344,13 @@ class Account:
 
     def in_progress(self, recs: list[dict]) -> list[dict]:
         return [r for r in recs if self.status(r) in PENDING_STATUSES]
+
+    def count_in_progress(self, rtype: str) -> int:
+        """How many ``rtype`` records of the account are being created (for quotas): only records
+        with a running transition, or seeded with a pending status, can be."""
+        res, index = self.resources, self.index
+        arns = index.pending_of[rtype] | index.stuck_of[rtype]
+        return sum(1 for arn in arns if arn in res and self.status(res[arn]) in PENDING_STATUSES)
 
     def start_update(self, rec: dict, rtype: str, names: tuple) -> None:
         """Start the update transition of ``rec`` (its ``latest*Update`` summary is already set)."""

@@ -149,7 +149,7 @@ def create_dataset_import_job(acct: Account, p: dict) -> dict:
     if refused:
         raise E.invalid_input(refused)
     acct.unique_name("dataset_import_job", name)
-    acct.quota("pending_dataset_import_jobs", len(acct.in_progress(acct.records("dataset_import_job"))),
+    acct.quota("pending_dataset_import_jobs", acct.count_in_progress("dataset_import_job"),
                "pending or in-progress dataset import jobs")
     arn = acct.arn("dataset-import-job", name)
     data = {

@@ -6,7 +6,8 @@ kept up to date by ``Account``:
 - records by type, and by type and dataset group (a dataset group's resources never move, and
   every child shares its parent's group: filtered List* calls and the rules that look for children
   scan one group, not the account), and by type and name (name uniqueness checks);
-- the ARNs whose lifecycle or update is still running (``pending``), with a heap of when each next
+- the ARNs whose lifecycle or update is still running (``pending``, also by type: account-wide
+  quotas on what is in progress count those), with a heap of when each next
   changes phase at the current time scale, so settling visits what is due, not every pending record;
   at time scale 0 phases move only when observed, so settling visits the records observed since.
 
@@ -20,7 +21,7 @@ from collections import defaultdict
 from typing import Any
 
 from . import lifecycle
-from .resources import TYPES
+from .resources import PENDING_STATUSES, TYPES
 
 
 def group_of(rec: dict[str, Any]) -> str | None:
@@ -36,6 +37,9 @@ class RecordIndex:
         self.by_group: defaultdict[tuple[str, str | None], dict[str, dict[str, Any]]] = defaultdict(dict)
         self.by_name: defaultdict[tuple[str, Any], dict[str, dict[str, Any]]] = defaultdict(dict)
         self.pending: set[str] = set()
+        self.pending_of: defaultdict[str, set[str]] = defaultdict(set)  # ``pending`` by type
+        # records without a transition whose stored status is nonetheless pending (seeded ones)
+        self.stuck_of: defaultdict[str, set[str]] = defaultdict(set)
         self.observed: set[str] = set()  # time scale 0: pending records observed since the last settle
         self.scale: float | None = None  # the time scale ``due`` was computed for (None: not yet)
         self.due: list[tuple[float, int, str]] = []  # (when the next phase starts, seq, arn)
@@ -47,6 +51,8 @@ class RecordIndex:
         self.by_type[rtype][arn] = rec
         self.by_group[(rtype, group_of(rec))][arn] = rec
         self.by_name[(rtype, _name(rec))][arn] = rec
+        if rec.get("lc") is None and rec["data"].get("status") in PENDING_STATUSES:
+            self.stuck_of[rtype].add(arn)
         self.track(rec)
 
     def discard(self, rec: dict[str, Any]) -> None:
@@ -54,12 +60,19 @@ class RecordIndex:
         self.by_type[rtype].pop(arn, None)
         self.by_group[(rtype, group_of(rec))].pop(arn, None)
         self.by_name[(rtype, _name(rec))].pop(arn, None)
-        self.pending.discard(arn)
+        self.stuck_of[rtype].discard(arn)
+        self.settled(rec)
+
+    def settled(self, rec: dict[str, Any]) -> None:
+        """``rec`` has no running transition any more."""
+        self.pending.discard(rec["arn"])
+        self.pending_of[rec["type"]].discard(rec["arn"])
 
     def track(self, rec: dict[str, Any]) -> None:
         """Note that ``rec`` may have a transition to settle (and when, at the current time scale)."""
         if rec.get("lc") is not None or rec.get("upd") is not None:
             self.pending.add(rec["arn"])
+            self.pending_of[rec["type"]].add(rec["arn"])
             self.schedule(rec)
 
     def schedule(self, rec: dict[str, Any]) -> None:

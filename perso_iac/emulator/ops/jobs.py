@@ -30,7 +30,7 @@ def create_batch_inference_job(acct: Account, p: dict) -> dict:
     mode = p.get("batchInferenceJobMode", "BATCH_INFERENCE")
     if mode == "THEME_GENERATION" and not p.get("themeGenerationConfig"):
         raise E.invalid_input("THEME_GENERATION mode requires themeGenerationConfig.")
-    acct.quota("pending_batch_inference_jobs", len(acct.in_progress(acct.records("batch_inference_job"))),
+    acct.quota("pending_batch_inference_jobs", acct.count_in_progress("batch_inference_job"),
                "pending or in-progress batch inference jobs")
     name = p["jobName"]
     arn = acct.arn("batch-inference-job", name)
@@ -55,7 +55,7 @@ def create_batch_segment_job(acct: Account, p: dict) -> dict:
     recipe = catalog.BY_ARN.get(ver["data"].get("recipeArn", ""))
     if recipe is None or recipe.recipe_type != "USER_SEGMENTATION":
         raise E.invalid_input("Batch segment jobs need a solution version of a USER_SEGMENTATION recipe.")
-    acct.quota("pending_batch_segment_jobs", len(acct.in_progress(acct.records("batch_segment_job"))),
+    acct.quota("pending_batch_segment_jobs", acct.count_in_progress("batch_segment_job"),
                "pending or in-progress batch segment jobs")
     name = p["jobName"]
     arn = acct.arn("batch-segment-job", name)

@@ -196,7 +196,7 @@ def create_solution_version(acct: Account, p: dict) -> dict:
             raise E.invalid_input("trainingMode UPDATE needs an ACTIVE solution version trained with FULL.")
     if name is not None and any(v["x"].get("given_name") == name for v in versions):
         raise E.already_exists(f"The solution already has a solution version named {name}.")
-    acct.quota("pending_solution_versions", len(acct.in_progress(acct.records("solution_version"))),
+    acct.quota("pending_solution_versions", acct.count_in_progress("solution_version"),
                "pending or in-progress solution versions")
     group_arn = sol["links"]["datasetGroupArn"]
     arn = acct.arn("solution", f"{sdata['name']}/{acct.short_id('solution-version', sol['arn'])}")
