@@ -1,7 +1,8 @@
 """Every check `perso validate` makes, without AWS: the JSON Schema, then the semantic rules.
 
 `check_structure` maps each jsonschema error onto the YAML node it is about (file:line:col and a
-dotted path) with a hint (unknown keys get "did you mean ...?"). `check_semantics` then checks
+dotted path) with a hint (unknown keys get "did you mean ...?"); a spec the quick check of
+fastcheck.py accepts has no such error, and never loads jsonschema. `check_semantics` then checks
 what a JSON Schema cannot: references resolve, AWS names follow the API's pattern and length and
 are unique, one dataset per type per group, Avro schemas fit their dataset type, recipes exist and
 are of the right kind, cost-bearing settings are explicit and consistent, tags, ARNs and S3

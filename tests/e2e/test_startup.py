@@ -1,6 +1,6 @@
 """`perso --help`, `perso validate` and `perso schema` start without boto3, the emulator, jsonschema
-or importlib.metadata: heavy modules load in the commands that need them (the import cost is
-measured by benchmarks/bench_startup.py, not here)."""
+or importlib.metadata (and the first and last without PyYAML or rich): heavy modules load in the
+commands that need them (the import cost is measured by benchmarks/bench_startup.py, not here)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ except SystemExit as exc:
 def name(m):
     return "perso_iac.emulator" if m.startswith("perso_iac.emulator") else m if m == "importlib.metadata" \
         else m.split(".")[0]
-heavy = sorted({name(m) for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "jsonschema")
+heavy = sorted({name(m) for m in sys.modules if m.split(".")[0] in ("boto3", "botocore", "jsonschema", "yaml", "rich")
                 or m.startswith("perso_iac.emulator") or m == "importlib.metadata"})
 print(json.dumps({"code": code, "heavy": heavy}), file=sys.stderr)
 """
@@ -35,11 +35,13 @@ def probe(argv: list[str], cwd: Path = ROOT, **env: str) -> tuple[dict, subproce
     return json.loads(proc.stderr.strip().splitlines()[-1]), proc
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["validate", "-f", "examples/movielens/perso.yaml"], ["schema"],
-                                  ["plan", "--help"]], ids=" ".join)
-def test_light_commands_import_neither_boto3_nor_the_emulator(argv):
+@pytest.mark.parametrize(("argv", "loaded"), [
+    (["--help"], []), (["schema"], []), (["plan", "--help"], []),
+    (["validate", "-f", "examples/movielens/perso.yaml"], ["rich", "yaml"]),  # to read the spec, to print
+], ids=["--help", "schema", "plan --help", "validate"])
+def test_light_commands_import_neither_boto3_nor_the_emulator(argv, loaded):
     result, proc = probe(argv)
-    assert result == {"code": 0, "heavy": []}, proc.stderr
+    assert result == {"code": 0, "heavy": loaded}, proc.stderr
 
 
 def test_a_spec_with_problems_is_reported_by_jsonschema(tmp_path):
@@ -48,14 +50,14 @@ def test_a_spec_with_problems_is_reported_by_jsonschema(tmp_path):
     spec = tmp_path / "perso.yaml"
     spec.write_text("version: 1\nstack: s\nregoin: eu-west-1\n")
     result, proc = probe(["validate", "-f", str(spec)], tmp_path)
-    assert result == {"code": 1, "heavy": ["jsonschema"]}, proc.stderr
+    assert result == {"code": 1, "heavy": ["jsonschema", "rich", "yaml"]}, proc.stderr
     assert f"{spec}:3:1" in proc.stderr and "unknown key 'regoin'" in proc.stderr and "did you mean 'region'" \
         in proc.stderr
 
 
 def test_version_is_looked_up_when_asked():
     result, proc = probe(["--version"])
-    assert result == {"code": 0, "heavy": ["importlib.metadata"]}, proc.stderr
+    assert result == {"code": 0, "heavy": ["importlib.metadata"]}, proc.stderr  # nothing else
     assert proc.stdout.startswith("perso, version ")
 
 

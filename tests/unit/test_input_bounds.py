@@ -14,7 +14,8 @@ from perso_iac.errors import SpecError, SpecValidationError
 from perso_iac.spec import avro
 from perso_iac.spec.loader import load_spec
 from perso_iac.spec.variables import CoercionError, coerce
-from perso_iac.spec.yamlsrc import LOADERS, MAX_DEPTH, parse_with, parse_yaml
+from perso_iac.spec.yamlload import LOADERS, parse_with
+from perso_iac.spec.yamlsrc import MAX_DEPTH, parse_yaml
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "movielens"
 

@@ -2,7 +2,7 @@
 pure-Python loader gives: the same data, positions, duplicate-key problems, and the same error,
 located the same, for files it refuses.
 
-The reference is `parse_with(_Loader, ...)` (the loader perso used alone before). The corpus is
+The reference is `parse_with(_Loader, ...)` of yamlload.py (the loader perso used alone before). The corpus is
 every YAML file and documented YAML snippet of the repository, snippets where the two libraries
 are known to differ, and seeded single-point mutations of all of them.
 """
@@ -18,11 +18,12 @@ import pytest
 import yaml
 
 from perso_iac.errors import SpecError
-from perso_iac.spec import yamlsrc
-from perso_iac.spec.yamlsrc import LOADERS, parse_with, parse_yaml
+from perso_iac.spec import yamlload
+from perso_iac.spec.yamlload import LOADERS, parse_with
+from perso_iac.spec.yamlsrc import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-C_LOADER = next((c for c in LOADERS if c is not yamlsrc._Loader), None)
+C_LOADER = next((c for c in LOADERS if c is not yamlload._Loader), None)
 needs_libyaml = pytest.mark.skipif(C_LOADER is None, reason="PyYAML built without libyaml")
 
 # Files both libraries accept but read differently, and files only libyaml accepts: each must
@@ -63,8 +64,8 @@ def _outcome(parse: Any, text: str) -> tuple:
 
 def _reference(text: str) -> tuple:
     def parse(t: str) -> Any:
-        yamlsrc._check_flow_depth(t, "f.yaml")
-        return parse_with(yamlsrc._Loader, t, "f.yaml")
+        yamlload._check_flow_depth(t, "f.yaml")
+        return parse_with(yamlload._Loader, t, "f.yaml")
     return _outcome(parse, text)
 
 
@@ -82,7 +83,7 @@ def test_the_repositorys_yaml_reads_the_same_and_through_libyaml():
     examples = [p.read_text(encoding="utf-8") for p in sorted(ROOT.glob("examples/*/perso.yaml"))]
     assert examples and all(_check(text) == "ok" for text in examples)
     if C_LOADER is not None:  # the fast path is the one taken for real specs
-        assert not any(yamlsrc._C_DIFFERS.search(t) for t in examples)
+        assert not any(yamlload._C_DIFFERS.search(t) for t in examples)
         for text in examples:
             assert _outcome(lambda t: parse_with(C_LOADER, t, "f.yaml"), text) == _reference(text)
 
@@ -104,8 +105,8 @@ def test_the_differences_are_real(text):
         except yaml.YAMLError as exc:
             return type(exc).__name__
     assert read(yaml.CSafeLoader) != read(yaml.SafeLoader)
-    if not yamlsrc._C_DIFFERS.search(text):
-        with pytest.raises(yamlsrc._NotTheSame):
+    if not yamlload._C_DIFFERS.search(text):
+        with pytest.raises(yamlload._NotTheSame):
             parse_with(C_LOADER, text, "f.yaml")
 
 
