@@ -16,13 +16,6 @@ when the backend fails mid-apply. Each function is one command's sequence (see p
     report = detect_drift(ws)                          # .exit_code: 0 in sync, 2 drift
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:  # one source of truth: the version in pyproject.toml, as installed
-    __version__ = version("perso-iac")
-except PackageNotFoundError:  # a bare checkout on PYTHONPATH, never installed
-    __version__ = "0.0.0+unknown"
-
 from typing import TYPE_CHECKING, Any
 
 # Where each public name lives. Loaded on first use (PEP 562), so that importing any perso module,
@@ -44,7 +37,21 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    """One source of truth: the version in pyproject.toml, as installed. importlib.metadata costs
+    ~40 ms of imports (email, zipfile), so it loads on first use of `__version__`, not at start-up."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("perso-iac")
+    except PackageNotFoundError:  # a bare checkout on PYTHONPATH, never installed
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     if name not in _EXPORTS:
         raise AttributeError(f"module 'perso_iac' has no attribute {name!r}")
     from importlib import import_module

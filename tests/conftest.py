@@ -17,6 +17,8 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
+# The emulator verifies after every request that it persisted and could roll back all it changed.
+os.environ.setdefault("PERSO_EMULATOR_CHECK", "1")
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from typing import Any
 
 import click
 
-from .. import __version__
 from .cost import cost_command
 from .display import Progress, console_for
 from .drift import drift
@@ -31,9 +30,20 @@ from .spec import schema_command, validate
 from .state import state_group
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """click.version_option, with the version looked up only when asked (importlib.metadata is slow)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from .. import __version__
+
+    click.echo(f"perso, version {__version__}", color=ctx.color)
+    ctx.exit()
+
+
 @click.group(cls=PersoGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @common_options
-@click.version_option(__version__, prog_name="perso")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.pass_context
 def cli(ctx: click.Context, **given: Any) -> None:
     """perso: infrastructure as code for Amazon Personalize."""

@@ -6,7 +6,6 @@ from typing import Any
 
 import click
 
-from .. import __version__
 from .display import emit, escape
 from .errors import handle_errors
 from .options import common_options, format_option, load, merged_options
@@ -20,6 +19,7 @@ from .workspace import workspace
 @handle_errors
 def cost_command(ctx: click.Context, fmt: str, **given: Any) -> None:
     """Print the stack's monthly run-rate (campaigns, recommenders) from the live resources."""
+    from .. import __version__
     from ..cost.estimate import run_rate
     from ..cost.report import markdown, text_lines
     from ..engine import read_state

@@ -20,27 +20,39 @@ from .options import common_options, format_option, load, merged_options
 @handle_errors
 def validate(ctx: click.Context, fmt: str, **given: Any) -> None:
     """Check the spec without calling AWS: structure, references, names, Avro schemas, recipes."""
-    from ..output.json import validate_report
-    from ..output.markdown import validate_markdown
-
     opts = merged_options(ctx, given)
     try:
         spec = load(opts)
     except SpecValidationError as exc:
         if fmt != "text":
-            doc = validate_report(problems=exc.problems)
-            emit(opts, fmt, text=str, document=lambda: doc, markdown=lambda: validate_markdown(doc))
+            doc = _validate_report(problems=exc.problems)
+            emit(opts, fmt, text=str, document=lambda: doc, markdown=lambda: _validate_markdown(doc))
             ctx.exit(1)
         raise
     except PersoError as exc:
         if fmt != "text":
-            doc = validate_report(error=exc.message)
-            emit(opts, fmt, text=str, document=lambda: doc, markdown=lambda: validate_markdown(doc))
+            doc = _validate_report(error=exc.message)
+            emit(opts, fmt, text=str, document=lambda: doc, markdown=lambda: _validate_markdown(doc))
         raise
-    doc = validate_report(stack=spec.stack, resources=len(spec.resources))
-    emit(opts, fmt, document=lambda: doc, markdown=lambda: validate_markdown(doc),
+
+    def doc() -> dict[str, Any]:
+        return _validate_report(stack=spec.stack, resources=len(spec.resources))
+
+    emit(opts, fmt, document=doc, markdown=lambda: _validate_markdown(doc()),
          text=lambda: f"[green]The spec is valid:[/green] {len(spec.resources)} resources in stack "
                       f"'{escape(spec.stack)}'.")
+
+
+def _validate_report(**fields: Any) -> dict[str, Any]:
+    from ..output.json import validate_report  # for --format json/markdown only: text skips its imports
+
+    return validate_report(**fields)
+
+
+def _validate_markdown(doc: dict[str, Any]) -> str:
+    from ..output.markdown import validate_markdown
+
+    return validate_markdown(doc)
 
 
 @click.command("schema")

@@ -15,11 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import PersoError, StaleStateError, StateCorruptError, StateError, StateLockedError
-from ..moves import keep_name_after_mv, rename
 from ..spec.readfile import read_bounded
-from ..state import checks
-from ..state.local import MAX_STATE_BYTES
-from ..state.model import StateFile
 from .errors import handle_errors
 from .options import Options, common_options, load, merged_options
 from .workspace import aws_settings, state_backend
@@ -27,6 +23,9 @@ from .workspace import aws_settings, state_backend
 if TYPE_CHECKING:
     from ..spec.model import Spec
     from ..state.backend import LockInfo, StateBackend
+    from ..state.model import StateFile
+
+# The state modules load when a state command runs: `perso --help` and `perso validate` skip them.
 
 
 def make_backend(*args: Any, **kwargs: Any) -> StateBackend:
@@ -95,6 +94,8 @@ def _resource(state: StateFile, address: str, where: str) -> Any:
 def state_group(ctx: click.Context) -> None:
     """Inspect and repair the state: list, show, rm, mv, pull, push, history, unlock, lock-info, migrate."""
     # these commands repair states that fail the safety checks (push checks the file it pushes)
+    from ..state import checks
+
     token = checks.set_lenient()
     ctx.call_on_close(lambda: checks.reset_lenient(token))
 
@@ -171,6 +172,8 @@ def mv_command(ctx: click.Context, old: str, new: str, **given: Any) -> None:
             raise StateError(f"{new} is already in the state at {c.where}; nothing was moved",
                              hint=f"remove it first (`perso state rm {new}`) if it is stale")
         del resource
+        from ..moves import keep_name_after_mv, rename
+
         rename(state, old, new)
         note = keep_name_after_mv(state, new, c.spec.resources if c.spec and c.spec.stack == state.stack else None)
         c.backend.write(state)
@@ -191,6 +194,9 @@ def pull_command(ctx: click.Context, version_id: str | None, **given: Any) -> No
 
 
 def load_state_file(path: str) -> StateFile:
+    from ..state.local import MAX_STATE_BYTES
+    from ..state.model import StateFile
+
     try:
         text = read_bounded(path, "state file", MAX_STATE_BYTES)
     except FileNotFoundError:
@@ -220,6 +226,8 @@ def push_command(ctx: click.Context, state_file: str, force: bool, **given: Any)
     c = _context(ctx, given)
     file = state_file
     pushed = load_state_file(file)
+    from ..state import checks
+
     checks.verify(pushed, file)
     if c.spec is not None and pushed.stack != c.spec.stack and not force:
         raise StaleStateError(f"{file} is the state of stack '{pushed.stack}', not '{c.spec.stack}'",

@@ -5,12 +5,18 @@ dispatches an operation name to its handler in ``ops`` (one module per resource 
 work on an ``Account`` (``ops/account.py``): the loaded state plus the shared rules for records,
 ARNs, names, lifecycles, tags, pagination and quotas. Every request runs under the lock on a freshly
 loaded state, first completing the transitions that are due; a failed request leaves no change.
+
+A request costs what it touches, not the account: settling visits what is due (``ops/index.py``),
+a writer keeps before-images of the records it touches instead of a snapshot of the account, and
+the store persists only the touched records (``store.py``). ``PERSO_EMULATOR_CHECK=1`` (set by the
+test suite) verifies after every request, at whole-account cost, that nothing changed untouched
+and that a rollback restored the state exactly.
 """
 
 from __future__ import annotations
 
 import copy
-import json
+import os
 import random
 import threading
 from collections import Counter
@@ -31,11 +37,11 @@ from .config import (
 )
 from .model import OTHER_SERVICES, operation_model, project, validate, validation_message
 from .ops import HANDLERS, HOOKS
-from .ops.account import Account
+from .ops.account import Account, clone
 from .ops.index import RecordIndex
 from .ops.metrics import set_metrics
 from .ops.resources import TYPES
-from .store import FileStore, MemoryStore, empty_state
+from .store import Changes, FileStore, MemoryStore, empty_state
 
 __all__ = ["HANDLERS", "TYPES", "Backend"]
 
@@ -65,6 +71,7 @@ class Backend:
         self._rng = random.Random(config.seed)
         self._index: RecordIndex | None = None
         self._index_of: dict | None = None
+        self._check = os.environ.get("PERSO_EMULATOR_CHECK") == "1"
         if config.data_dir is not None:
             self._store: MemoryStore | FileStore = FileStore(config.data_dir, config.region, config.account_id)
         else:
@@ -99,26 +106,51 @@ class Backend:
             raise E.invalid_input(validation_message(problems))
         with self._lock, self._store.locked():
             account = self._account()
+            before = clone(self.state) if self._check else None
             account.settle_all()
-            if op_name.startswith(READ_ONLY_PREFIXES):
-                # reads change at most lifecycle progress: no rollback snapshot, and no write
-                # at all when nothing moved (time_scale > 0 and nothing due)
-                try:
+            try:
+                if op_name.startswith(READ_ONLY_PREFIXES):
+                    # reads change at most lifecycle progress: no undo, and no write at all when
+                    # nothing moved (time_scale > 0 and nothing due)
                     result = handler(account, params)
-                finally:
-                    if account.dirty:
-                        self._store.save(self.state)
-            else:
-                snapshot = json.dumps(self.state)
-                try:
-                    result = handler(account, params)
-                except BaseException:
-                    self.state = json.loads(snapshot)
-                    self._index = None
-                    self._store.save(self.state)
-                    raise
-                self._store.save(self.state)
+                else:
+                    result = self._atomically(account, lambda: handler(account, params))
+            finally:
+                if before is not None:
+                    self._verify(before, account)
+                if account.dirty:
+                    self._store.save(self.state, Changes.of(account))
         return None if om.output_shape is None else project(om.output_shape, result)
+
+    def _atomically(self, account: Account, run: Any) -> Any:
+        """``run()`` under an undo: when it fails, what it touched is restored before the error
+        propagates (the settling before it stays: it happened whether the request succeeds or not)."""
+        settled = clone(self.state) if self._check else None
+        account.begin()
+        try:
+            result = run()
+        except BaseException:
+            account.rollback()
+            if settled is not None and clone(self.state) != settled:
+                raise _check_failure("a failed request was not rolled back exactly") from None
+            raise
+        account.undo = None
+        return result
+
+    @staticmethod
+    def _verify(before: dict, account: Account) -> None:
+        """Check mode: every record, tag set and top-level key that differs from ``before`` was touched."""
+        after = clone(account.state)
+        untouched = [arn for arn in before["resources"].keys() | after["resources"].keys()
+                     if arn not in account.touched
+                     and before["resources"].get(arn) != after["resources"].get(arn)]
+        untouched += [f"tags of {arn}" for arn in before["tags"].keys() | after["tags"].keys()
+                      if arn not in account.touched_tags and before["tags"].get(arn) != after["tags"].get(arn)]
+        untouched += [key for key in before.keys() | after.keys()
+                      if key not in ("resources", "tags", "seq", *account.touched_top)
+                      and before.get(key) != after.get(key)]
+        if untouched:
+            raise _check_failure(f"changed without touch: {', '.join(sorted(untouched))}")
 
     def _account(self) -> Account:
         """The account for one request (under the lock): the stored state and its index, rebuilt
@@ -153,14 +185,9 @@ class Backend:
         if action == "metrics":
             with self._lock, self._store.locked():
                 account = self._account()
-                snapshot = json.dumps(self.state)
-                try:
-                    result = set_metrics(account, payload)
-                except BaseException:
-                    self.state = json.loads(snapshot)
-                    self._index = None
-                    raise
-                self._store.save(self.state)
+                result = self._atomically(account, lambda: set_metrics(account, payload))
+                if account.dirty:
+                    self._store.save(self.state, Changes.of(account))
             return result
         if action == "state":
             with self._lock, self._store.locked():
@@ -236,13 +263,20 @@ class Backend:
                    "data": copy.deepcopy(data), "lc": None, "upd": None, "x": {}}
             self.state["resources"][arn] = rec
             self._index = None
-            self._store.save(self.state)
+            self._store.save(self.state, Changes(records={arn}))
         return rec
 
     def reset(self) -> None:
         with self._lock, self._store.locked():
             self.state = empty_state()
             self._index = None
-            self._store.save(self.state)
+            self._store.save(self.state, None)
             self.calls.clear()
             self.throttled.clear()
+
+
+
+def _check_failure(what: str) -> E.ApiError:
+    """A check-mode failure: a 400 no client retries and no test expects (a 500 would be retried,
+    and the retry would see the change already made)."""
+    return E.ApiError("EmulatorCheckFailure", f"emulator check: {what}")

@@ -1,7 +1,8 @@
 """Every check `perso validate` makes, without AWS: the JSON Schema, then the semantic rules.
 
 `check_structure` maps each jsonschema error onto the YAML node it is about (file:line:col and a
-dotted path) with a hint (unknown keys get "did you mean ...?"). `check_semantics` then checks
+dotted path) with a hint (unknown keys get "did you mean ...?"); a spec the quick check of
+fastcheck.py accepts has no such error, and never loads jsonschema. `check_semantics` then checks
 what a JSON Schema cannot: references resolve, AWS names follow the API's pattern and length and
 are unique, one dataset per type per group, Avro schemas fit their dataset type, recipes exist and
 are of the right kind, cost-bearing settings are explicit and consistent, tags, ARNs and S3
@@ -11,19 +12,19 @@ values of the right shape, so one mistake gives one problem, not a cascade.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 from ..resources.base import ResourceType
 from ..resources.entry import GroupCheck, default_name
 from ..resources.registry import REGISTRY, hosted_by, members_of, top_level
 from .checks import NAME_RE, Checked, PathT, Problems, SpecWarning, check_tags, d, entries, tag_value
+from .fastcheck import Unsupported, compile_schema
 from .schema import spec_json_schema
 from .variables import did_you_mean
 from .yamlsrc import dotted
@@ -46,11 +47,23 @@ _JSON_TYPES = {"string": "a string", "integer": "an integer", "number": "a numbe
 
 # -- JSON Schema ---------------------------------------------------------------------------------
 
-_VALIDATOR = Draft202012Validator(spec_json_schema())
+@functools.cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator  # ~100 ms of imports: only for a spec with problems
+
+    return Draft202012Validator(spec_json_schema())
+
+
+try:  # a valid spec is recognised without jsonschema; its errors always come from jsonschema
+    _quick_check: Callable[[Any], bool] | None = compile_schema(spec_json_schema())
+except Unsupported:  # a keyword the quick check lacks: jsonschema decides every time
+    _quick_check = None
 
 
 def check_structure(data: Any, problems: Problems) -> None:
-    for error in _VALIDATOR.iter_errors(data):
+    if _quick_check is not None and _quick_check(data):
+        return
+    for error in _validator().iter_errors(data):
         path = tuple(error.absolute_path)
         kind = error.validator
         inst = error.instance

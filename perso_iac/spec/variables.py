@@ -12,7 +12,6 @@ references and are left for the loader.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -107,6 +106,8 @@ def _int(text: str) -> int:
 
 
 def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
+    import difflib  # only when something is misspelled: difflib and heapq cost ~7 ms to import
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return close[0] if close else None
 

@@ -14,6 +14,7 @@ from perso_iac.errors import SpecError, SpecValidationError
 from perso_iac.spec import avro
 from perso_iac.spec.loader import load_spec
 from perso_iac.spec.variables import CoercionError, coerce
+from perso_iac.spec.yamlload import LOADERS, parse_with
 from perso_iac.spec.yamlsrc import MAX_DEPTH, parse_yaml
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "movielens"
@@ -28,14 +29,23 @@ def example(tmp_path: Path) -> Path:
     return tmp_path / "m"
 
 
+@pytest.fixture(params=[None, *LOADERS], ids=lambda c: c.__name__ if c else "parse_yaml")
+def parse(request: pytest.FixtureRequest):
+    """`parse_yaml`, and each loader it may use on its own: libyaml's parser (when PyYAML has it)
+    must be bounded as the pure-Python one is, not merely rescued by the fallback."""
+    if request.param is None:
+        return parse_yaml
+    return lambda text, file: parse_with(request.param, text, file)
+
+
 def _problems(exc: pytest.ExceptionInfo) -> str:
     return "\n".join(str(p) for p in getattr(exc.value, "problems", [])) or exc.value.message
 
 
-def test_alias_bomb_is_refused_at_its_line_without_expanding_it():
+def test_alias_bomb_is_refused_at_its_line_without_expanding_it(parse):
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with pytest.raises(SpecError, match=r"^x\.yaml:\d+:\d+: this value holds more than 100,000 values") as exc:
-        parse_yaml("ok: 1\n" + BOMB, "x.yaml")  # 10**9 strings once expanded
+        parse("ok: 1\n" + BOMB, "x.yaml")  # 10**9 strings once expanded
     line = int(exc.value.message.split(":")[1])
     assert line in range(2, 11)
     assert "alias" in exc.value.hint
@@ -43,16 +53,16 @@ def test_alias_bomb_is_refused_at_its_line_without_expanding_it():
     assert grown_mb < 50
 
 
-def test_merge_key_bomb_is_refused():
+def test_merge_key_bomb_is_refused(parse):
     text = "a0: &a0 {k: v}\n" + "".join(
         f"a{i}: &a{i} {{{', '.join(f'k{j}: *a{i - 1}' for j in range(10))}}}\n" for i in range(1, 8)) + \
         "x:\n  <<: *a7\n"
     with pytest.raises(SpecError, match="once its aliases are expanded"):
-        parse_yaml(text, "x.yaml")
+        parse(text, "x.yaml")
 
 
-def test_moderate_aliases_still_work():
-    doc = parse_yaml("base: &b {a: 1, b: [1, 2]}\nx: *b\ny: {<<: *b, a: 2}\n", "x.yaml")
+def test_moderate_aliases_still_work(parse):
+    doc = parse("base: &b {a: 1, b: [1, 2]}\nx: *b\ny: {<<: *b, a: 2}\n", "x.yaml")
     assert doc.data["x"] == {"a": 1, "b": [1, 2]} and doc.data["y"]["a"] == 2
 
 
@@ -64,11 +74,16 @@ def test_deep_nesting_is_refused_without_recursion_error(text):
         parse_yaml(text, "x.yaml")
 
 
-def test_nesting_through_aliases_is_measured():
+def test_block_nesting_is_refused_by_every_loader(parse):
+    with pytest.raises(SpecError, match=rf"^x\.yaml:\d+:\d+: nested more than {MAX_DEPTH} levels deep"):
+        parse("x:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 200)), "x.yaml")
+
+
+def test_nesting_through_aliases_is_measured(parse):
     levels = ["a0: &a0 " + "[" * 40 + "]" * 40]
     levels += [f"a{i}: &a{i} " + "[" * 40 + f"*a{i - 1}" + "]" * 40 for i in range(1, 4)]
     with pytest.raises(SpecError, match="levels deep once its aliases are expanded"):
-        parse_yaml("\n".join(levels) + "\n", "x.yaml")
+        parse("\n".join(levels) + "\n", "x.yaml")
 
 
 def test_nul_byte_in_yaml_text_is_located():

@@ -4,6 +4,12 @@ modules next to this one.
 
 An ``Account`` wraps the loaded state document and the request's clock reading; the ``Backend``
 makes one per request, under its lock.
+
+Every change goes through ``touch`` first (``get`` touches for writers, ``new``, ``remove``, the
+lifecycle and the tag rules touch for themselves; code that changes a record it found another way
+touches it explicitly): what was touched is what gets persisted, and while an ``Undo`` is open the
+first touch keeps a copy of the record as it was, so a failed request restores those records and
+nothing else (no whole-account snapshot). The backend's check mode proves the discipline in tests.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 from .. import errors as E
 from ..config import EmulatorConfig
 from . import lifecycle
-from .index import RecordIndex
+from .index import RecordIndex, group_of
 from .paging import paginate
 from .resources import DELETABLE_STATUSES, DELETE_SECS, PENDING_STATUSES, STYLES, TYPES, UPDATE_SECS
 from .synthetic import digest
@@ -52,6 +58,25 @@ def not_found_message(rtype: str, arn: str) -> str:
     return f"The given {rtype.replace('_', ' ')} does not exist: {arn}"
 
 
+_ABSENT = object()
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON data (records, tags), faster than ``copy.deepcopy``."""
+    return json.loads(json.dumps(value))
+
+
+class Undo:
+    """Before-images of what one request touched: records and tags (``None`` when absent), other
+    top-level keys of the state (``_ABSENT`` when absent), and the sequence number."""
+
+    def __init__(self, state: dict) -> None:
+        self.seq = state["seq"]
+        self.records: dict[str, dict | None] = {}
+        self.tags: dict[str, dict | None] = {}
+        self.top: dict[str, Any] = {}
+
+
 class Account:
     def __init__(self, state: dict, now: float, config: EmulatorConfig, hooks: Hooks,
                  index: RecordIndex | None = None) -> None:
@@ -60,7 +85,70 @@ class Account:
         self.config = config
         self.hooks = hooks
         self.index = index if index is not None else RecordIndex(state["resources"])
-        self.dirty = False  # set when the request changed the stored state (reads usually do not)
+        # what this request changed (reads usually change nothing), for the store to persist
+        self.touched: set[str] = set()
+        self.touched_tags: set[str] = set()
+        self.touched_top: set[str] = set()
+        self.undo: Undo | None = None
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.touched or self.touched_tags or self.touched_top)
+
+    # ------------------------------------------------------------------ changes and rollback
+    def touch(self, rec: dict) -> dict:
+        """``rec`` is about to change (or be added or removed): persist it, and keep its
+        before-image while an undo is open. Returns ``rec``."""
+        arn = rec["arn"]
+        undo = self.undo
+        if undo is not None and arn not in undo.records:
+            old = self.resources.get(arn)
+            undo.records[arn] = None if old is None else clone(old)
+        self.touched.add(arn)
+        return rec
+
+    def touch_tags(self, arn: str) -> None:
+        undo = self.undo
+        if undo is not None and arn not in undo.tags:
+            old = self.tags.get(arn)
+            undo.tags[arn] = None if old is None else dict(old)
+        self.touched_tags.add(arn)
+
+    def touch_top(self, key: str) -> None:
+        """A top-level key of the state other than records, tags and ``seq`` is about to change."""
+        undo = self.undo
+        if undo is not None and key not in undo.top:
+            undo.top[key] = clone(self.state[key]) if key in self.state else _ABSENT
+        self.touched_top.add(key)
+
+    def begin(self) -> None:
+        """Open an undo: from here on, a failure can be rolled back by ``rollback``."""
+        self.undo = Undo(self.state)
+
+    def rollback(self) -> None:
+        """Restore everything touched since ``begin`` (records, the index, tags, keys, ``seq``)."""
+        undo, self.undo = self.undo, None
+        if undo is None:
+            return
+        state, res, index = self.state, self.resources, self.index
+        state["seq"] = undo.seq
+        for arn, image in undo.records.items():
+            current = res.pop(arn, None)
+            if current is not None:
+                index.discard(current)
+            if image is not None:
+                res[arn] = image
+                index.add(image)
+        for arn, tags in undo.tags.items():
+            if tags is None:
+                self.tags.pop(arn, None)
+            else:
+                self.tags[arn] = tags
+        for key, value in undo.top.items():
+            if value is _ABSENT:
+                state.pop(key, None)
+            else:
+                state[key] = value
 
     # ------------------------------------------------------------------ records
     @property
@@ -79,19 +167,35 @@ class Account:
         return digest(self.config.account_id, self.state["seq"], *parts)[:8]
 
     def records(self, rtype: str, **links: str) -> list[dict]:
-        """The records of ``rtype`` linked to all of ``links``, oldest first."""
-        out = [
-            r
-            for r in self.index.by_type[rtype].values()
-            if all(r["links"].get(k) == v for k, v in links.items())
-        ]
+        """The records of ``rtype`` linked to all of ``links``, oldest first. (Read-only: touch
+        a record found here before changing it.)"""
+        out = [r for r in self._candidates(rtype, links) if all(r["links"].get(k) == v for k, v in links.items())]
         out.sort(key=lambda r: r["seq"])
         return out
 
+    def _candidates(self, rtype: str, links: dict[str, str]) -> Any:
+        """The records of ``rtype`` that can match ``links``: those of one dataset group when a
+        link names it or names a parent in it (children share their parent's group), else all."""
+        by_type, by_group = self.index.by_type, self.index.by_group
+        group = links.get("datasetGroupArn")
+        if group is None:
+            for value in links.values():
+                parent = self.resources.get(value)
+                if parent is not None:
+                    group = group_of(parent)
+                    if group is not None:
+                        break
+        if group is None:
+            return list(by_type[rtype].values())
+        return [*by_group[(rtype, group)].values(), *by_group[(rtype, None)].values()]
+
     def get(self, arn: str, rtype: str) -> dict:
+        """The record of ``rtype`` at ``arn``; a writer (an open undo) may change it: touched."""
         rec = self.resources.get(arn)
         if rec is None or rec["type"] != rtype:
             raise E.not_found(not_found_message(rtype, arn))
+        if self.undo is not None:
+            self.touch(rec)
         return rec
 
     def new(
@@ -119,25 +223,32 @@ class Account:
             rec["lc"] = self.transition("create", phases, lifecycle.split(spec.create_secs),
                                         failed if reason else ok, reason)
             data["status"] = phases[0]
+        self.touch(rec)
         self.resources[arn] = rec
         self.index.add(rec)
-        self.dirty = True
         if tags:
+            self.touch_tags(arn)
             self.tags[arn] = {t["tagKey"]: t.get("tagValue", "") for t in tags}
         return rec
 
     def remove(self, arn: str) -> None:
         """Drop a record, its tags and (recursively) the records that cannot be deleted on their own."""
-        rec = self.resources.pop(arn, None)
-        if rec is not None:
-            self.index.discard(rec)
-        self.tags.pop(arn, None)
-        self.dirty = True
+        rec = self.resources.get(arn)
+        if rec is None:
+            return
+        self.touch(rec)
+        del self.resources[arn]
+        self.index.discard(rec)
+        if arn in self.tags:
+            self.touch_tags(arn)
+            del self.tags[arn]
         # jobs and solution versions cannot be deleted on their own: they go with their parent
+        # (which shares their dataset group)
+        group = group_of(rec)
         dependants = [
             r["arn"]
             for rtype, spec in TYPES.items() if not spec.deletable
-            for r in self.index.by_type[rtype].values()
+            for r in (self.index.by_group[(rtype, group)] | self.index.by_group[(rtype, None)]).values()
             if arn in r["links"].values()
         ]
         for child in dependants:
@@ -155,14 +266,17 @@ class Account:
 
     def track(self, rec: dict) -> None:
         """``rec`` just got a transition: settle it from now on."""
+        self.touch(rec)
         self.index.track(rec)
-        self.dirty = True
 
     def settle_all(self) -> None:
-        """Complete every transition that is due, oldest record first (only records with one run)."""
-        res = self.resources
-        pending = self.index.pending
-        for arn in sorted(pending, key=lambda a: res[a]["seq"] if a in res else -1):
+        """Complete every transition that is due and move every phase that changed, oldest record
+        first. Visits only the records the index says may have moved (all pending ones once after
+        the time scale changed)."""
+        res, index, scale = self.resources, self.index, self.config.time_scale
+        pending = index.pending
+        visit = set(pending) if index.use_scale(scale) else index.take_due(self.now) & pending
+        for arn in sorted(visit, key=lambda a: res[a]["seq"] if a in res else -1):
             rec = res.get(arn)
             if rec is None:
                 pending.discard(arn)
@@ -172,16 +286,20 @@ class Account:
                 if tr is None:
                     continue
                 before = tr["idx"]
-                if lifecycle.is_due(tr, self.now, self.config.time_scale):
+                if lifecycle.is_due(tr, self.now, scale):
+                    self.touch(rec)
                     rec[slot] = None
-                    self.dirty = True
                     self._complete(rec, tr)
                     if arn not in res:
                         break
                 elif tr["idx"] != before:
-                    self.dirty = True
-            if arn in res and rec.get("lc") is None and rec.get("upd") is None:
+                    self.touch(rec)
+            if arn not in res:
+                continue
+            if rec.get("lc") is None and rec.get("upd") is None:
                 pending.discard(arn)
+            else:
+                index.schedule(rec)
 
     def _complete(self, rec: dict, tr: dict) -> None:
         end = lifecycle.end_time(tr, self.now, self.config.time_scale)
@@ -231,6 +349,7 @@ class Account:
         """Start the update transition of ``rec`` (its ``latest*Update`` summary is already set)."""
         reason = self.forced_failure(f"{rtype}_update", names)
         phases, ok, failed = STYLES["std"]
+        self.touch(rec)
         rec["upd"] = self.transition("update", phases, lifecycle.split(UPDATE_SECS[rtype]),
                                      failed if reason else ok, reason)
         rec["data"]["lastUpdatedDateTime"] = self.now
@@ -245,6 +364,7 @@ class Account:
             )
         phases = ("DELETE PENDING",) if rec["type"] == "dataset_group" else ("DELETE PENDING", "DELETE IN_PROGRESS")
         durs = [DELETE_SECS / len(phases)] * len(phases)
+        self.touch(rec)
         rec["lc"] = self.transition("delete", phases, durs, None)
         rec["upd"] = None
         rec["data"]["lastUpdatedDateTime"] = self.now
@@ -274,8 +394,9 @@ class Account:
         for slot in lifecycle.SLOTS:
             tr = rec.get(slot)
             if tr is not None:
+                self.touch(rec)
                 tr["obs"] += 1
-                self.dirty = True
+                self.index.observed.add(rec["arn"])
 
     def describe(self, rtype: str, arn: str) -> dict:
         return {TYPES[rtype].view_key: self.view(self.get(arn, rtype))}
@@ -297,9 +418,8 @@ class Account:
             raise E.limit_exceeded(f"The limit of {limit} {what} has been reached ({key}).")
 
     def unique_name(self, rtype: str, name: str, **scope: str) -> None:
-        spec = TYPES[rtype]
-        for rec in self.records(rtype, **scope):
-            if rec["data"].get(spec.name_key) == name:
+        for rec in sorted(self.index.by_name[(rtype, name)].values(), key=lambda r: r["seq"]):
+            if all(rec["links"].get(k) == v for k, v in scope.items()):
                 # error_create_solution__lmorri-vodpocinabox__1.json and 5 more types
                 raise E.already_exists(f"Another resource with Arn {rec['arn']} already exists.")
 

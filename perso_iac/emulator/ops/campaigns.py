@@ -45,6 +45,7 @@ def follow_latest_version(acct: Account, ver: dict) -> None:
             and acct.status(camp) == "ACTIVE"
             and camp.get("upd") is None
         ):
+            acct.touch(camp)
             camp["data"]["solutionVersionArn"] = ver["arn"]
             camp["data"]["lastUpdatedDateTime"] = acct.now
             camp["links"]["solutionVersionArn"] = ver["arn"]

@@ -45,6 +45,17 @@ def advance(tr: dict, now: float, time_scale: float) -> int:
     return idx
 
 
+def next_change(tr: dict, time_scale: float) -> float:
+    """When the current phase ends (``time_scale > 0``): the clock reading at which ``advance``
+    next moves, summed as ``advance`` sums, so both agree on the boundary."""
+    acc = 0.0
+    for i, d in enumerate(tr["durs"]):
+        acc += d * time_scale
+        if i >= tr["idx"]:
+            return tr["start"] + acc
+    return tr["start"]
+
+
 def is_due(tr: dict, now: float, time_scale: float) -> bool:
     return advance(tr, now, time_scale) >= len(tr["phases"])
 

@@ -128,6 +128,7 @@ def set_metrics(acct: Account, payload: dict[str, Any]) -> dict[str, Any]:
         raise E.invalid_input("metrics needs solutionVersionArn (one version) or solution (its next versions)")
     arn = target if target.startswith("arn:") else acct.arn("solution", target)
     acct.get(arn, "solution")
+    acct.touch_top(RULES_KEY)
     rules = acct.state.setdefault(RULES_KEY, {})
     if override is None:
         rules.pop(arn, None)

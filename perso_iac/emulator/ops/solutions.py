@@ -231,6 +231,7 @@ def _version_trained(acct: Account, rec: dict) -> None:
             data["tunedHPOParams"] = {"algorithmHyperParameters": catalog.default_hyperparameters(recipe)}
     sol = acct.resources.get(rec["links"]["solutionArn"])
     if sol is not None and sol["data"].get("performAutoML"):
+        acct.touch(sol)
         sol["data"]["autoMLResult"] = {"bestRecipeArn": data.get("recipeArn")}
     follow_latest_version(acct, rec)
 

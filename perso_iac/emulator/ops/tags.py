@@ -21,6 +21,7 @@ def tag_resource(acct: Account, p: dict) -> dict:
     limit = acct.config.quota("tags_per_resource")
     if len(current) > limit:
         raise E.too_many_tags(f"A resource can have at most {limit} tags; this request would give it {len(current)}.")
+    acct.touch_tags(rec["arn"])
     acct.tags[rec["arn"]] = current
     return {}
 
@@ -30,6 +31,7 @@ def untag_resource(acct: Account, p: dict) -> dict:
     limit = acct.config.quota("tags_per_resource")
     if len(p["tagKeys"]) > limit:
         raise E.too_many_tag_keys(f"The request can name at most {limit} tag keys.")
+    acct.touch_tags(rec["arn"])
     current = acct.tags.get(rec["arn"], {})
     for key in p["tagKeys"]:
         current.pop(key, None)
