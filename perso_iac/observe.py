@@ -30,7 +30,7 @@ from .diff import UNKNOWN, resolve
 from .graph import topological_order
 from .resources.base import Observed, Phase, ResourceType
 from .spec.model import Ref, ResourceSpec
-from .state.model import ResourceStatus, StateFile
+from .state.model import ResourceState, ResourceStatus, StateFile
 from .state.sensitive import hide_previous
 
 
@@ -67,7 +67,9 @@ def observe(
         with_tags = [a for a, r in state.resources.items()
                      if r.arn and reads_tags(adapters[r.type], resources.get(a))]
         batches = _submit_batches(pool, tagging, [state.resources[a].arn for a in with_tags])
-        known = {a: pool.submit(read, a, r.type, r.arn) for a, r in state.resources.items() if r.arn}
+        settled = {a for a, r in state.resources.items() if r.arn and _settled_intent(adapters[r.type], r)}
+        known = {a: pool.submit(read, a, r.type, r.arn) for a, r in state.resources.items()
+                 if r.arn and a not in settled}
         listed = _gather(batches)
         tagged: dict[str, Future] = {}
         for address in with_tags:
@@ -78,8 +80,19 @@ def observe(
                 tagged[address] = pool.submit(read_tags, address, res.type, res.arn)
         for address, future in known.items():
             observed[address] = _with_tags(future.result(), tagged[address].result() if address in tagged else None)
+        # A settled intent under the same parent it was made under is as the state recorded it; any
+        # other is read (its parent is gone, changing, or was deleted and made again outside perso).
+        again = {}
+        by_arn = {r.arn: a for a, r in state.resources.items() if r.arn}
+        for address in settled:
+            res = state.resources[address]
+            if _same_parent(adapters[res.type], res, state, by_arn, observed):
+                observed[address] = as_recorded(res, adapters[res.type])
+            else:
+                again[address] = pool.submit(read, address, res.type, res.arn)
+        observed.update({address: future.result() for address, future in again.items()})
 
-        unknown = {a: r for a, r in resources.items() if a not in known}
+        unknown = {a: r for a, r in resources.items() if a not in observed}
         if not unknown:
             return hide_previous(observed, state)
 
@@ -151,6 +164,34 @@ def _done(value: Any) -> Future:
     future: Future = Future()
     future.set_result(value)
     return future
+
+
+def _settled_intent(adapter: ResourceType, res: ResourceState) -> bool:
+    """An import job or training that finished: AWS can neither change nor delete it on its own
+    (there is no Update or Delete API for them); it goes only with its parent."""
+    return (adapter.is_intent and res.status == ResourceStatus.READY and adapter.listing is not None
+            and bool(adapter.listing.parent_param))
+
+
+def _same_parent(adapter: ResourceType, res: ResourceState, state: StateFile, by_arn: Mapping[str, str],
+                 observed: Mapping[str, Observed | None]) -> bool:
+    """Whether the intent's parent (its dataset, its solution) is settled and is still the one the
+    state recorded: same ARN and same creation time, which a parent made again under the same name
+    (and so the same ARN) outside perso does not have. Without a recorded time, no: read it."""
+    parent_param = adapter.listing.parent_param if adapter.listing else None
+    parent = by_arn.get(res.params.get(parent_param)) if parent_param else None
+    live = observed.get(parent) if parent else None
+    if live is None or live.phase is not Phase.READY:
+        return False
+    recorded = state.resources[parent].outputs.get("creationDateTime")
+    return recorded is not None and live.outputs.get("creationDateTime") == recorded
+
+
+def as_recorded(res: ResourceState, adapter: ResourceType) -> Observed:
+    """The resource as the state recorded it once it had settled."""
+    return Observed(arn=res.arn, params=dict(res.params), outputs=dict(res.outputs, arn=res.arn),
+                    status="ACTIVE" if "ACTIVE" in adapter.statuses.ready else min(adapter.statuses.ready),
+                    statuses=adapter.statuses)
 
 
 def tags_ignored(ignore_changes: tuple[str, ...]) -> bool:

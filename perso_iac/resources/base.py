@@ -366,6 +366,15 @@ def covers(have: Any, want: Any) -> bool:
     return same_value(want, have)
 
 
+def created_at(data: Mapping[str, Any]) -> dict[str, str]:
+    """`{"creationDateTime": ISO 8601}` from a describe, for outputs: which incarnation of a name this is
+    (a resource deleted and made again outside perso keeps its ARN, not its creation time)."""
+    value = data.get("creationDateTime")
+    if value is None:
+        return {}
+    return {"creationDateTime": value.isoformat() if hasattr(value, "isoformat") else str(value)}
+
+
 def pick(data: Mapping[str, Any], keys: tuple[str, ...] | frozenset[str]) -> dict[str, Any]:
     """The given keys of `data` that are present and not None."""
     return {k: data[k] for k in keys if data.get(k) is not None}

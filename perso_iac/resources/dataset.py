@@ -19,6 +19,7 @@ from .base import (
     Observed,
     ResourceType,
     api_tags,
+    created_at,
     describe_or_none,
     ignore_not_found,
     pick,
@@ -145,7 +146,8 @@ class DatasetType(ResourceType):
         return Observed(
             arn=arn, statuses=self.statuses, params=self.normalize(params), status=ds.get("status"),
             failure_reason=ds.get("failureReason") or update.get("failureReason"),
-            outputs={"arn": arn, **({"trackingId": ds["trackingId"]} if ds.get("trackingId") else {})},
+            outputs={"arn": arn, **({"trackingId": ds["trackingId"]} if ds.get("trackingId") else {}),
+                     **created_at(ds)},
             updating=update.get("status") in ("CREATE PENDING", "CREATE IN_PROGRESS"),
         )
 

@@ -17,6 +17,7 @@ from .base import (
     Observed,
     ResourceType,
     api_tags,
+    created_at,
     describe_or_none,
     ignore_not_found,
     not_found,
@@ -195,7 +196,7 @@ class SolutionType(ResourceType):
             params["solutionConfig"] = config
         params = self.normalize(params)
         latest = sol.get("latestSolutionVersion") or {}
-        outputs = {"arn": arn, "latestActiveVersionArn": self._latest_active(client, arn, latest)}
+        outputs = {"arn": arn, "latestActiveVersionArn": self._latest_active(client, arn, latest), **created_at(sol)}
         return Observed(arn=arn, statuses=self.statuses, params=params, status=sol.get("status"),
                         failure_reason=sol.get("failureReason"), outputs=outputs, updating=updating)
 

@@ -43,9 +43,10 @@ def calls(endpoint: str) -> Counter:
 
 
 def comparable(state: dict) -> list[dict]:
-    """The state's resources, with the timestamps in job names (they differ between any two runs)
-    masked."""
+    """The state's resources, with the timestamps in job names and the recorded creation times (they
+    differ between any two runs) masked."""
     text = re.sub(r"-\d{14}[0-9a-f]{4}\b", "-<time>", json.dumps(state["resources"], sort_keys=True))
+    text = re.sub(r'"creationDateTime": "[^"]*"', '"creationDateTime": "<time>"', text)
     return sorted(json.loads(text), key=lambda r: r["address"])
 
 
