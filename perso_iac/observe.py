@@ -80,15 +80,13 @@ def observe(
                 tagged[address] = pool.submit(read_tags, address, res.type, res.arn)
         for address, future in known.items():
             observed[address] = _with_tags(future.result(), tagged[address].result() if address in tagged else None)
-        # A settled intent under the same parent it was made under is as the state recorded it; any
-        # other is read (its parent is gone, changing, or was deleted and made again outside perso).
-        again = {}
         by_arn = {r.arn: a for a, r in state.resources.items() if r.arn}
-        for address in settled:
+        again = {}
+        for address in settled:  # after their parents, whose reads decide whether they are read
             res = state.resources[address]
             if _same_parent(adapters[res.type], res, state, by_arn, observed):
                 observed[address] = as_recorded(res, adapters[res.type])
-            else:
+            else:  # the parent is gone, changing, or was deleted and made again outside perso
                 again[address] = pool.submit(read, address, res.type, res.arn)
         observed.update({address: future.result() for address, future in again.items()})
 
