@@ -246,13 +246,16 @@ def check_client(state: Any, client: Any, source: str = "the state") -> None:
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    """Whether dicts and lists nest deeper than `limit`. Level by level, containers only: the
+    scalars, most of a state, are never queued (this ran on every state read)."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 1
+    while level:
+        if depth > limit:
+            return True
+        level = [child for item in level for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, dict | list)]
+        depth += 1
     return False
 
 

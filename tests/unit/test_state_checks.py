@@ -213,3 +213,12 @@ def test_a_state_path_that_is_no_regular_file_is_refused_unread(tmp_path, specia
         path.symlink_to(special)
     with pytest.raises(Exception, match="is not a regular file|cannot read state"):
         LocalBackend(path).read()
+
+
+@pytest.mark.parametrize("depth, refused", [(1, False), (checks.MAX_DEPTH, False), (checks.MAX_DEPTH + 1, True)])
+@pytest.mark.parametrize("container", ["list", "dict"])
+def test_nesting_is_refused_just_past_the_limit(depth, refused, container):
+    value: object = "leaf"
+    for _ in range(depth):
+        value = [value] if container == "list" else {"k": value}
+    assert checks.too_deep({"resources": [1, "x"], "wrapped": value}, limit=checks.MAX_DEPTH + 1) is refused
