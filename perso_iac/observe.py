@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .aws import error_code, wrap_error
 from .diff import UNKNOWN, resolve
 from .graph import topological_order
-from .resources.base import Observed, Phase, ResourceType
+from .resources.base import ANY_STATUSES, Observed, Phase, ResourceType, StatusMap
 from .spec.model import Ref, ResourceSpec
 from .state.model import ResourceState, ResourceStatus, StateFile
 from .state.sensitive import hide_previous
@@ -85,7 +85,7 @@ def observe(
         for address in settled:  # after their parents, whose reads decide whether they are read
             res = state.resources[address]
             if _same_parent(adapters[res.type], res, state, by_arn, observed):
-                observed[address] = as_recorded(res, adapters[res.type])
+                observed[address] = as_recorded(res, adapters[res.type].statuses)
             else:  # the parent is gone, changing, or was deleted and made again outside perso
                 again[address] = pool.submit(read, address, res.type, res.arn)
         observed.update({address: future.result() for address, future in again.items()})
@@ -185,11 +185,11 @@ def _same_parent(adapter: ResourceType, res: ResourceState, state: StateFile, by
     return recorded is not None and live.outputs.get("creationDateTime") == recorded
 
 
-def as_recorded(res: ResourceState, adapter: ResourceType) -> Observed:
-    """The resource as the state recorded it once it had settled."""
+def as_recorded(res: ResourceState, statuses: StatusMap = ANY_STATUSES) -> Observed:
+    """The resource as the state last recorded it, unread: ACTIVE once it had settled."""
     return Observed(arn=res.arn, params=dict(res.params), outputs=dict(res.outputs, arn=res.arn),
-                    status="ACTIVE" if "ACTIVE" in adapter.statuses.ready else min(adapter.statuses.ready),
-                    statuses=adapter.statuses)
+                    status="ACTIVE" if res.status == ResourceStatus.READY else "CREATE PENDING",
+                    statuses=statuses)
 
 
 def tags_ignored(ignore_changes: tuple[str, ...]) -> bool:
@@ -212,11 +212,7 @@ def _with_tags(obs: Observed | None, tags: dict[str, str] | None) -> Observed | 
 
 def from_state(state: StateFile) -> dict[str, Observed | None]:
     """What `--no-refresh` plans against: each resource as the state last recorded it, unread."""
-    return {
-        address: Observed(arn=res.arn, params=dict(res.params), outputs=dict(res.outputs, arn=res.arn),
-                          status="ACTIVE" if res.status == ResourceStatus.READY else "CREATE PENDING")
-        for address, res in state.resources.items() if res.arn
-    }
+    return {address: as_recorded(res) for address, res in state.resources.items() if res.arn}
 
 
 def _waves(resources: Mapping[str, ResourceSpec]) -> list[list[str]]:
