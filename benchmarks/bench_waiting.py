@@ -3,25 +3,42 @@ real AWS durations on a virtual clock (nothing sleeps). Issue 11's goals: <= 120
 resource-hour of waiting, seen ready within ~10 % of the duration.
 
     python benchmarks/bench_waiting.py
+
+The durations: for the types real responses recorded (tests/emulator/real_aws/, see
+tests/unit/test_durations.py), each recorded creation-to-ACTIVE time and the same times doubled
+(production data trains longer than notebooks'); for the others, half, once and twice perso's
+typical duration.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from perso_iac.resources.registry import REGISTRY
 from perso_iac.wait import Waiter
 
-# A stack's waits: each type's typical duration, and resources that finish at half, once and twice it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "unit"))
+from test_durations import RECORDED  # noqa: E402
+
 FACTORS = (0.5, 1.0, 2.0)
+
+
+def durations() -> dict[str, list[float]]:
+    """The waits of a modelled stack, in real seconds, by type (waits under a minute left out)."""
+    out = {}
+    for type_name, adapter in REGISTRY.items():
+        recorded = RECORDED.get(type_name)
+        waits = [d * k for d in recorded for k in (1, 2)] if recorded else \
+            [adapter.typical_create * k for k in FACTORS]
+        out[type_name] = [d for d in waits if d >= 60]
+    return out
 
 
 def simulate(waiter_kw: dict, expected_of: dict[str, float | None]) -> tuple[int, float, float]:
     describes, hours, worst_lag = 0, 0.0, 0.0
-    for type_name, adapter in REGISTRY.items():
-        typical = adapter.typical_create
-        if typical < 60:
-            continue
-        for factor in FACTORS:
-            duration = typical * factor
+    for type_name, waits in durations().items():
+        for duration in waits:
             now = [0.0]
             calls = [0]
 

@@ -70,7 +70,7 @@ class CampaignType(ResourceType):
     required_hints = {"minProvisionedTPS": "set minProvisionedTPS explicitly (e.g. 1): a campaign bills for at least "
                                            "this many transactions per second, every hour it exists"}
     impact = Impact(
-        typical_create=15 * 60, typical_delete=5 * 60,
+        typical_create=600, typical_delete=5 * 60,  # real campaigns: 8-10 min
         unavailable="real-time recommendations: GetRecommendations/GetPersonalizedRanking with its ARN fail",
         changes=("campaign ARN",),
         pick_up="apps passing campaignArn (read the new one with `perso output`)",

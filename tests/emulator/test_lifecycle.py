@@ -70,16 +70,16 @@ def test_training_takes_much_longer_than_a_dataset_group(timed):
     server.clock.advance(60)
     job = c.create_dataset_import_job(jobName="j", datasetArn=ds, dataSource={"dataLocation": "s3://b/k"})[
         "datasetImportJobArn"]
-    server.clock.advance(599)
+    server.clock.advance(799)  # real imports took 778-795 s (tests/unit/test_durations.py)
     assert c.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]["status"] == "CREATE IN_PROGRESS"
     server.clock.advance(1)
     assert c.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]["status"] == "ACTIVE"
     sol = c.create_solution(name="s", datasetGroupArn=group, recipeArn=UP_RECIPE)["solutionArn"]
     server.clock.advance(60)
     ver = c.create_solution_version(solutionArn=sol)["solutionVersionArn"]
-    server.clock.advance(1800)
+    server.clock.advance(2399)  # real trainings took 20-44 min
     assert c.describe_solution_version(solutionVersionArn=ver)["solutionVersion"]["status"] == "CREATE IN_PROGRESS"
-    server.clock.advance(1800)
+    server.clock.advance(1)
     version = c.describe_solution_version(solutionVersionArn=ver)["solutionVersion"]
     assert version["status"] == "ACTIVE" and version["trainingHours"] > 0
 
@@ -89,7 +89,7 @@ def test_time_scale_multiplies_durations():
     with EmulatorServer(EmulatorConfig(time_scale=0.001, clock=clock)) as server:
         c = checked_client(server.endpoint_url)
         arn = c.create_dataset_group(name="g")["datasetGroupArn"]
-        clock.advance(0.059)
+        clock.advance(0.029)  # 30 s at time scale 0.001
         assert c.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"] == "CREATE IN_PROGRESS"
         clock.advance(0.002)
         assert c.describe_dataset_group(datasetGroupArn=arn)["datasetGroup"]["status"] == "ACTIVE"

@@ -19,7 +19,7 @@ class RType:
     name_key: str
     view_key: str
     style: str  # std | batch | ddj | none
-    create_secs: float
+    create_secs: float  # at time scale 1; real ones where recorded (tests/unit/test_durations.py)
     update_key: str | None = None
     deletable: bool = False
 
@@ -28,14 +28,14 @@ TYPES: dict[str, RType] = {
     t.key: t
     for t in (
         RType("schema", "schemaArn", "name", "schema", "none", 0, deletable=True),
-        RType("dataset_group", "datasetGroupArn", "name", "datasetGroup", "std", 60, deletable=True),
+        RType("dataset_group", "datasetGroupArn", "name", "datasetGroup", "std", 30, deletable=True),
         RType("dataset", "datasetArn", "name", "dataset", "std", 60, "latestDatasetUpdate", True),
-        RType("dataset_import_job", "datasetImportJobArn", "jobName", "datasetImportJob", "std", 600),
+        RType("dataset_import_job", "datasetImportJobArn", "jobName", "datasetImportJob", "std", 800),
         RType("dataset_export_job", "datasetExportJobArn", "jobName", "datasetExportJob", "std", 600),
         RType("event_tracker", "eventTrackerArn", "name", "eventTracker", "std", 60, deletable=True),
         RType("filter", "filterArn", "name", "filter", "std", 60, deletable=True),
         RType("solution", "solutionArn", "name", "solution", "std", 60, "latestSolutionUpdate", True),
-        RType("solution_version", "solutionVersionArn", "name", "solutionVersion", "std", 3600),
+        RType("solution_version", "solutionVersionArn", "name", "solutionVersion", "std", 2400),
         RType("campaign", "campaignArn", "name", "campaign", "std", 600, "latestCampaignUpdate", True),
         RType("recommender", "recommenderArn", "name", "recommender", "std", 3600, "latestRecommenderUpdate", True),
         RType("metric_attribution", "metricAttributionArn", "name", "metricAttribution", "std", 60,
