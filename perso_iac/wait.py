@@ -11,14 +11,19 @@ from .errors import WaitTimeoutError
 
 T = TypeVar("T")
 
+FIRST_POLL = 0.04  # of the expected duration
+POLL_CAP = 0.06    # of the expected duration: how late a resource is seen ready, at most
+
 
 @dataclass(frozen=True)
 class Waiter:
     """Polls with backoff. Given how long a wait usually takes (`expected`, at AWS's real speed),
-    the schedule fits it: the first poll at 5 % of it, then backoff capped at 10 % of it, so a
-    resource is seen ready within about a tenth of its duration, with about a dozen describes
+    the schedule fits it: the first poll at 4 % of it, then backoff capped at 6 % of it, so a
+    resource is seen ready within about 6 % of its duration, with about 18 describes
     whatever that duration (a fixed 30 s cap made a one-hour training cost ~126 describes and a
-    one-minute resource wait ~83 s). `time_scale` shrinks the schedule with the emulator's clock."""
+    one-minute resource wait ~83 s). Modelled at the durations real responses recorded
+    (benchmarks/bench_waiting.py): 42 describes per resource-hour, worst lag 5 % (first 5 % and cap
+    10 %: 27 and 11 %). `time_scale` shrinks the schedule with the emulator's clock."""
 
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
@@ -35,8 +40,8 @@ class Waiter:
             return self.initial_delay, self.max_delay
         floor = self.min_delay * self.time_scale
         scaled = expected * self.time_scale
-        first = max(floor, 0.05 * scaled)
-        return first, max(first, 0.1 * scaled)
+        first = max(floor, FIRST_POLL * scaled)
+        return first, max(first, POLL_CAP * scaled)
 
     def until(self, check: Callable[[], T | None], *, timeout: float, what: str,
               expected: float | None = None) -> T:
