@@ -9,7 +9,12 @@ process (20 ms per call, parallelism 10):
   writes it made (count, bytes, CPU seconds spent inside the backend's `write`);
 - a no-op plan: wall, CPU, calls per resource, and wall ÷ ideal (calls × latency ÷ parallelism);
 - a sequential plain-boto3 refresh (one describe per resource in the state, one after another:
-  what a hand-written script does) and how many times slower it is than perso's no-op plan.
+  what a hand-written script does) and how many times slower it is than perso's no-op plan;
+- the same no-op plan with the emulator's cost removed: through replay_proxy.py, which answers
+  every call it saw before from memory after the same latency;
+- the client's floor: plain boto3, one describe per resource from `parallelism` threads and no
+  perso code at all, set against the same ideal, both against the emulator and through the proxy.
+  On one core, a no-op plan cannot beat it: it is what boto3's CPU per call allows.
 
 Each size runs in its own process (`--one N`), so the peak RSS it reports is that size's own. With
 `--pin`, the emulator runs on CPU 0 and perso on CPU 1, as issue 11 measured. Apply's wall time is
@@ -24,18 +29,24 @@ It ends with a growth check: per-resource cost at each size relative to the smal
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_plan_apply import calls, control, emulator_process, make_spec, make_workspace  # noqa: E402
@@ -120,6 +131,52 @@ class Meter:
         return out
 
 
+def parallel_refresh(client: Any, state: StateFile, parallelism: int) -> int:
+    """One describe per resource from `parallelism` threads: the client's floor, no perso code."""
+    def describe(res: Any) -> None:
+        method, key = DESCRIBE[res.type]
+        getattr(client, method)(**{key: res.arn})
+
+    with ThreadPoolExecutor(max_workers=parallelism) as pool:
+        return len(list(pool.map(describe, state.resources.values())))
+
+
+@contextlib.contextmanager
+def replay_proxy(upstream: str, latency_ms: int, cpu: int | None) -> Iterator[str]:
+    """replay_proxy.py in its own process, in front of `upstream`."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("replay_proxy.py")), "--upstream", upstream,
+                             "--port", str(port), "--latency-ms", str(latency_ms)])
+    if cpu is not None:
+        os.sched_setaffinity(proc.pid, {cpu})
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                proxy_hits(endpoint)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def proxy_hits(endpoint: str) -> int:
+    with urllib.request.urlopen(f"{endpoint}/_proxy/stats") as response:
+        return json.load(response)["hits"]
+
+
+def timed(fn: Any, calls_of: Any) -> dict[str, float]:
+    """Wall, own CPU and calls (as `calls_of()` counts them) of `fn()`."""
+    start, cpu, before = time.perf_counter(), time.process_time(), calls_of()
+    fn()
+    return {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu, "calls": calls_of() - before}
+
+
 def sequential_refresh(client: Any, state: StateFile) -> int:
     """One describe per resource, one after another, like a plain boto3 script."""
     done = 0
@@ -181,6 +238,26 @@ def run(groups: int, latency_ms: int, time_scale: float, parallelism: int, pin: 
         described = sequential_refresh(seq_client, again.state)
         seq = meter.stop()
 
+        floor_client = boto3.client("personalize", endpoint_url=endpoint, region_name="us-east-1",
+                                    aws_access_key_id="bench", aws_secret_access_key="bench",
+                                    config=Config(max_pool_connections=parallelism))
+        floor = timed(lambda: parallel_refresh(floor_client, again.state, parallelism), lambda: calls(endpoint))
+
+        with replay_proxy(endpoint, latency_ms, 0 if pin else None) as proxied:
+            cached = make_workspace(proxied, spec, backend, parallelism)
+            refresh_and_plan(cached)  # seen once: from now on answered from memory
+            noop_cached = timed(lambda: refresh_and_plan(cached), lambda: proxy_hits(proxied))
+            proxy_client = boto3.client("personalize", endpoint_url=proxied, region_name="us-east-1",
+                                        aws_access_key_id="bench", aws_secret_access_key="bench",
+                                        config=Config(max_pool_connections=parallelism))
+            parallel_refresh(proxy_client, again.state, parallelism)
+            floor_cached = timed(lambda: parallel_refresh(proxy_client, again.state, parallelism),
+                                 lambda: proxy_hits(proxied))
+
+        def over_ideal(run: dict[str, float]) -> float | None:
+            ideal = run["calls"] * latency_ms / 1000 / parallelism
+            return round(run["wall"] / ideal, 2) if ideal else None
+
         ideal = noop["calls"] * latency_ms / 1000 / parallelism
         path = critical_path(spec, time_scale)
         return {
@@ -194,6 +271,9 @@ def run(groups: int, latency_ms: int, time_scale: float, parallelism: int, pin: 
             "noop_plan_emu_cpu_s": round(noop["emu_cpu"], 2),
             "noop_calls_per_resource": round(noop["calls"] / resources, 2),
             "noop_wall_over_ideal": round(noop["wall"] / ideal, 2) if ideal else None,
+            "noop_cached_over_ideal": over_ideal(noop_cached),
+            "floor_over_ideal": over_ideal(floor), "floor_cached_over_ideal": over_ideal(floor_cached),
+            "floor_cpu_ms_per_call": round(floor["cpu"] / floor["calls"] * 1000, 2) if floor["calls"] else None,
             "seq_boto3_refresh_s": round(seq["wall"], 2), "seq_described": described,
             "seq_over_perso": round(seq["wall"] / noop["wall"], 1) if noop["wall"] else None,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -221,7 +301,8 @@ def growth(rows: list[dict[str, Any]]) -> list[str]:
 def table(rows: list[dict[str, Any]]) -> list[str]:
     """The markdown table for the README."""
     head = ("| groups (resources) | apply wall / CPU s | apply ÷ critical path | apply calls "
-            "| state writes / MB / CPU s | no-op plan wall / CPU s | no-op ÷ ideal | calls/resource "
+            "| state writes / MB / CPU s | no-op plan wall / CPU s | no-op ÷ ideal (proxy) "
+            "| boto3 floor ÷ ideal (proxy), CPU ms/call | calls/resource "
             "| sequential boto3 s (× perso) | peak RSS MB |")
     lines = [head, "|---" * (head.count("|") - 1) + "|"]
     for r in rows:
@@ -230,6 +311,8 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
             f"| {r['apply_over_path']}× ({r['critical_path_s']} s) | {r['apply_calls']} "
             f"| {r['state_writes']} / {r['state_bytes'] / 1e6:.2f} / {r['state_cpu_s']} "
             f"| {r['noop_plan_s']} / {r['noop_plan_cpu_s']} | {r['noop_wall_over_ideal']}× "
+            f"({r['noop_cached_over_ideal']}×) | {r['floor_over_ideal']}× ({r['floor_cached_over_ideal']}×), "
+            f"{r['floor_cpu_ms_per_call']} "
             f"| {r['noop_calls_per_resource']} | {r['seq_boto3_refresh_s']} ({r['seq_over_perso']}×) "
             f"| {r['peak_rss_mb']} |")
     return lines
