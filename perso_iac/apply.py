@@ -28,6 +28,7 @@ from .diff import resolve
 from .errors import ApplyError, PersoError, PlanError, StateError
 from .plan import Action, Change, Plan, Reason
 from .resources.base import Observed, Phase, ResourceType
+from .slots import ApiSlots
 from .spec.model import Ref
 from .state.backend import StateBackend
 from .state.commit import GroupCommit
@@ -97,7 +98,7 @@ class Applier:
         self._saver = GroupCommit(backend, state, self._state_lock)
         # --parallelism bounds concurrent AWS calls, not concurrent waits: a step that is only
         # polling a training run must not keep another resource from starting.
-        self._api_slots = threading.BoundedSemaphore(self.parallelism)
+        self._api_slots = ApiSlots(self.parallelism)
         self._outputs: dict[str, dict[str, Any]] = {a: dict(r.outputs, arn=r.arn) for a, r in state.resources.items()}
 
     # -- scheduling -------------------------------------------------------------------------------
@@ -192,8 +193,9 @@ class Applier:
 
         return pause
 
-    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        with self._api_slots:
+    def _call(self, fn: Callable[..., Any], *args: Any, due: float | None = None) -> Any:
+        """One AWS call in one of --parallelism slots; `due`: a poll of a resource expected ready then."""
+        with self._api_slots.slot(due=due):
             return fn(*args)
 
     # -- steps ------------------------------------------------------------------------------------
@@ -216,7 +218,8 @@ class Applier:
 
         self.waiter.until(attempt_delete, timeout=adapter.delete_timeout, what=f"{change.address} to accept deletion",
                           expected=adapter.typical_delete)
-        self.waiter.until(lambda: True if self._read(change.address, adapter, arn) is None else None,
+        due = self.waiter.due(adapter.typical_delete)
+        self.waiter.until(lambda: True if self._read(change.address, adapter, arn, due) is None else None,
                           timeout=adapter.delete_timeout, what=f"{change.address} to be deleted",
                           expected=adapter.typical_delete)
         if _creates_first(change):  # the new one holds the address: forget only the old one
@@ -318,9 +321,11 @@ class Applier:
 
     def _wait_ready(self, change: Change, adapter: ResourceType, arn: str) -> Observed:
         last_status: list[str | None] = [None]
+        expected = adapter.typical_update if change.action is Action.UPDATE else adapter.typical_create
+        due = self.waiter.due(expected)
 
         def settled() -> Observed | None:
-            observed = self._read(change.address, adapter, arn)
+            observed = self._read(change.address, adapter, arn, due)
             if observed is None:
                 raise StepFailed(f"{change.address}: {arn} disappeared while waiting for it")
             if observed.status != last_status[0]:
@@ -330,13 +335,12 @@ class Applier:
                 raise StepFailed(f"{change.address}: {observed.status}: {observed.failure_reason or 'no reason given'}")
             return observed if observed.phase is Phase.READY else None
 
-        expected = adapter.typical_update if change.action is Action.UPDATE else adapter.typical_create
         return self.waiter.until(settled, timeout=adapter.create_timeout, what=f"{change.address} to become ready",
                                  expected=expected)
 
-    def _read(self, address: str, adapter: ResourceType, arn: str) -> Observed | None:
+    def _read(self, address: str, adapter: ResourceType, arn: str, due: float) -> Observed | None:
         try:
-            return self._call(adapter.read, self.client, arn)
+            return self._call(adapter.read, self.client, arn, due=due)
         except ClientError as exc:
             raise wrap_error(exc, operation=f"read {adapter.type_name}", address=address) from exc
 

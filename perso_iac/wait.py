@@ -43,6 +43,10 @@ class Waiter:
         first = max(floor, FIRST_POLL * scaled)
         return first, max(first, POLL_CAP * scaled)
 
+    def due(self, expected: float | None) -> float:
+        """When, on this waiter's clock, a wait starting now and lasting `expected` should end."""
+        return self.clock() + (expected or 0.0) * self.time_scale
+
     def until(self, check: Callable[[], T | None], *, timeout: float, what: str,
               expected: float | None = None) -> T:
         """Call `check` until it returns something other than None; raise after `timeout` seconds."""
