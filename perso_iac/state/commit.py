@@ -4,10 +4,12 @@ steps that finish while a write is in flight share the next one.
 A step's change counts as done only once a write that includes it succeeded (`save()` returns
 then), so a killed apply loses at most the changes of the write in flight, never one reported
 done. The write rate is bounded twice: never more than one write in flight, and the CPU the writes
-take is at most `DUTY` of the time (a write that took c CPU seconds is followed by a pause of
-c × (1/DUTY - 1) before the next one starts, during which finishing steps join that next write).
-Each write stores the whole state, so without the second bound a large stack, whose apply makes
-many writes of a large document, would spend CPU growing with the square of its size.
+take is at most `DUTY` of the time, over any stretch longer than `BURST` seconds (a token bucket:
+a write that took c CPU seconds uses c / DUTY seconds of allowance, which accrues in real time up
+to BURST; a write waits for the allowance, and steps finishing meanwhile join it). Each write
+stores the whole state, so without the second bound a large stack, whose apply makes many writes
+of a large document, would spend CPU growing with the square of its size; the burst keeps a small
+stack's steps, each saved three times, from waiting out a pause after every write.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .backend import StateBackend
 from .model import StateFile
 
 DUTY = 0.1  # at most this fraction of the time goes to state writes' CPU
+BURST = 1.0  # seconds of allowance that may accrue while writes are rare
 
 
 class GroupCommit:
@@ -33,13 +36,14 @@ class GroupCommit:
     resources, per-step writes of the whole state serialized the apply)."""
 
     def __init__(self, backend: StateBackend, state: StateFile, state_lock: threading.Lock, *,
-                 duty: float = DUTY, sleep: Callable[[float], None] = time.sleep,
+                 duty: float = DUTY, burst: float = BURST, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic,
                  cpu: Callable[[], float] = time.thread_time) -> None:
         self._backend, self._state, self._state_lock = backend, state, state_lock
-        self._pause_factor = 1 / duty - 1 if 0 < duty < 1 else 0.0
+        self._per_cpu_second = 1 / duty if 0 < duty < 1 else 0.0  # allowance a CPU second of writing uses
+        self._burst = burst
         self._sleep, self._clock, self._cpu = sleep, clock, cpu
-        self._not_before = 0.0  # when the next write may start
+        self._not_before = -float("inf")  # when the next write may start
         self._cond = threading.Condition()
         self._changed = 0       # changes made so far
         self._saved = 0         # changes covered by the last successful write
@@ -76,10 +80,11 @@ class GroupCommit:
             with self._state_lock:
                 snapshot = replace(self._state, resources=dict(self._state.resources),
                                    outputs=dict(self._state.outputs))
-            spent = self._cpu()
+            started, spent = self._clock(), self._cpu()
             self._backend.write(snapshot)
             spent = self._cpu() - spent
-            self._not_before = self._clock() + spent * self._pause_factor
+            if self._per_cpu_second:
+                self._not_before = max(self._not_before, started - self._burst) + spent * self._per_cpu_second
             with self._state_lock:
                 self._state.serial = snapshot.serial
         except BaseException as exc:  # noqa: BLE001 - handed back to every waiting step

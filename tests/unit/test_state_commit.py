@@ -195,8 +195,9 @@ def test_the_header_is_read_from_indented_and_compact_states(text):
 
 
 def test_writes_take_at_most_their_duty_of_the_time_and_steps_finishing_in_the_pause_share_the_next(tmp_path):
-    """A write that took c CPU seconds is followed by a pause of c × (1/duty - 1); the steps that
-    finish during it are all saved by the one write after it, and none is reported before."""
+    """Once the burst allowance is spent, a write that took c CPU seconds keeps the next one from
+    starting until c / duty seconds after it started; the steps that finish meanwhile are all saved
+    by the one write after it, and none is reported before."""
     cpu, pauses = [0.0], []
     backend = LocalBackend(tmp_path / "state.json", stack="test")
     written: list[int] = []
@@ -226,7 +227,8 @@ def test_writes_take_at_most_their_duty_of_the_time_and_steps_finishing_in_the_p
         _wait_for(lambda: saver._changed == 7, "the late steps to queue")  # noqa: SLF001
         assert reported == ["first"]  # none of them is reported during the pause
 
-    saver = GroupCommit(backend, state, lock, duty=0.2, sleep=pause, clock=lambda: 0.0, cpu=lambda: cpu[0])
+    saver = GroupCommit(backend, state, lock, duty=0.2, burst=1.0, sleep=pause, clock=lambda: 0.0,
+                        cpu=lambda: cpu[0])
     step("first")
     assert pauses == [] and written == [1]  # the first write does not wait
     trigger = threading.Thread(target=step, args=("trigger",))
@@ -234,5 +236,38 @@ def test_writes_take_at_most_their_duty_of_the_time_and_steps_finishing_in_the_p
     trigger.join(30)
     for thread in queued:
         thread.join(30)
-    assert pauses == [pytest.approx(2.0)]  # 0.5 s of CPU at a duty of 0.2: 2 s before the next write
+    assert pauses == [pytest.approx(1.5)]  # 0.5 s of CPU at a duty of 0.2 uses 2.5 s; 1 s had accrued
     assert written == [1, 7] and saver.writes == 2 and len(reported) == 7
+
+
+def test_rare_writes_do_not_wait_and_a_sustained_rate_is_held_to_the_duty(tmp_path):
+    """Writes 10 s apart, each of 0.1 CPU s at a duty of 0.1, never wait; back to back, they are
+    paced to one per second once the second of accrued allowance is spent."""
+    now, pauses = [0.0], []
+    backend = LocalBackend(tmp_path / "state.json", stack="test")
+    state, lock = backend.read(), threading.Lock()
+    spent = [0.0]
+    original_write = backend.write
+
+    def costly_write(state: StateFile, *, allow_new_lineage: bool = False) -> None:
+        original_write(state, allow_new_lineage=allow_new_lineage)
+        spent[0] += 0.1
+
+    def pause(seconds: float) -> None:
+        pauses.append(round(seconds, 6))
+        now[0] += seconds
+
+    backend.write = costly_write
+    saver = GroupCommit(backend, state, lock, duty=0.1, burst=1.0, sleep=pause, clock=lambda: now[0],
+                        cpu=lambda: spent[0])
+    for i in range(5):
+        with lock:
+            state.record(_resource(f"rare{i}"))
+        saver.save()
+        now[0] += 10.0
+    assert pauses == []
+    for i in range(4):
+        with lock:
+            state.record(_resource(f"busy{i}"))
+        saver.save()
+    assert pauses == [1.0, 1.0]  # the first two used the accrued second; then one write per second
