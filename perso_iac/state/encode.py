@@ -59,7 +59,12 @@ class Encoder:
         """The encoded pieces of `state`'s stored form (sensitive values sealed: state/sensitive.py);
         `render` joins them. Resources not assigned to since their last encoding cost nothing."""
         redact = sealing.redaction(state.sensitive)
-        resources = {a: self.resource(r, redact) for a, r in state.resources.items()}
+        key = tuple(redact)
+        resources = {}
+        for address, resource in state.resources.items():  # per write: the cache hits inline, no call
+            cached = resource.__dict__.get(ENCODED)
+            resources[address] = cached[1] if cached is not None and cached[0] == key else \
+                self.resource(resource, redact)
         outputs = _compact(sealing.redact_value(state.outputs, redact) if redact else state.outputs).encode()
         sensitive = b""
         if state.sensitive or state.seals:

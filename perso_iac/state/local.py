@@ -338,7 +338,11 @@ class LocalBackend(StateBackend):
             yield
             return
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            except OSError:
+                if not shared:  # a reader goes on without it (e.g. a filesystem with no flock)
+                    raise
             yield
         finally:
             os.close(fd)  # closing releases the flock
