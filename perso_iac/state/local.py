@@ -140,7 +140,7 @@ class LocalBackend(StateBackend):
         state = StateFile.from_dict(data, source=source)
         version = (state.lineage, doc_serial if isinstance(doc_serial, int) else -1,
                    stat.st_ino, stat.st_mtime_ns, stat.st_size, *jstat)
-        return _Loaded(state, version, after, len(raw), end, replayed)  # type: ignore[arg-type]
+        return _Loaded(state, version, after, len(raw), end, replayed)
 
     def _remember(self, loaded: _Loaded | None) -> None:
         self._last = None  # the next write writes the document (and keeps the backup)
@@ -172,13 +172,15 @@ class LocalBackend(StateBackend):
             parts = self._encoder.parts(state)
             line = journal.delta(self._last, parts, serial, self._doc_hash) \
                 if self._last is not None and stored is not None else None
+            last: Parts | None = parts
             if line is not None and self._journal_end + len(line) <= self._doc_size:
                 self._append(line)
             else:  # the first write of a command, or the journal would outgrow the document: fold
                 if stored is not None and not self._backed_up:
                     self._keep_backup()
-                self._write_document(render(parts, serial), state.lineage, serial)
-            self._last, self._serial = parts, serial
+                if not self._write_document(render(parts, serial), state.lineage, serial):
+                    last = None  # the journal could not be emptied: the next write is whole too
+            self._last, self._serial = last, serial
         self._backed_up = True
         state.serial = serial
 
@@ -196,19 +198,22 @@ class LocalBackend(StateBackend):
         except StateError:
             self._last = None
 
-    def _write_document(self, data: bytes, lineage: str, serial: int) -> None:
-        """Replace the document with `data`, then empty the journal (its lines follow the old one)."""
+    def _write_document(self, data: bytes, lineage: str, serial: int) -> bool:
+        """Replace the document with `data`, then empty the journal (its lines follow the old one);
+        False when it could not be emptied (harmless: its lines follow the old document)."""
         stat = self._atomic_write(self.path, data)
         self.bytes_written += len(data)
         self._doc_hash, self._doc_size, self._journal_end, self._replayed = journal.doc_hash(data), len(data), 0, 0
+        emptied = True
         try:
             os.truncate(self.journal_path, 0)
             jstat = self._journal_stat()
         except FileNotFoundError:
             jstat = NO_JOURNAL
-        except OSError:  # harmless (its lines follow the old document), but never append after them
-            self._last, jstat = None, self._journal_stat()
+        except OSError:  # never append after lines we could not remove
+            self._last, emptied, jstat = None, False, self._journal_stat()
         self._read_version = (lineage, serial, stat.st_ino, stat.st_mtime_ns, stat.st_size, *jstat)
+        return emptied
 
     def _append(self, line: bytes) -> None:
         """Append one journal line and fsync it; a torn tail left by a killed writer is cut first."""
