@@ -81,13 +81,20 @@ class CountingBackend(LocalBackend):
 
     def write(self, state: StateFile, *, allow_new_lineage: bool = False) -> None:
         start = time.thread_time()  # CPU of the writing thread only: other steps run meanwhile
+        written = self.bytes_written  # the document when it is rewritten, else one journal line
         super().write(state, allow_new_lineage=allow_new_lineage)
         spent = time.thread_time() - start
-        size = self.path.stat().st_size
         with self._count_lock:
             self.writes += 1
-            self.bytes += size
+            self.bytes += self.bytes_written - written
             self.cpu += spent
+
+    def flush(self) -> None:  # the fold at the end of the apply: its bytes and CPU count too
+        start, written = time.thread_time(), self.bytes_written
+        super().flush()
+        with self._count_lock:
+            self.bytes += self.bytes_written - written
+            self.cpu += time.thread_time() - start
 
     def reset(self) -> None:
         self.writes, self.bytes, self.cpu = 0, 0, 0.0

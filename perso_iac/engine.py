@@ -149,6 +149,14 @@ def apply_plan(
     if error is not None:
         raise error
     state.unseal(ws.spec.sensitive)  # what apply writes keeps no sensitive value in clear
+    try:
+        return _apply(ws, plan, state, waiter=waiter, on_event=on_event, lock_id=lock_id)
+    finally:
+        ws.backend.flush()  # what was written is whole in the state's main form (local: journal folded)
+
+
+def _apply(ws: Workspace, plan: Plan, state: StateFile, *, waiter: Waiter | None,
+           on_event: Callable[[ApplyEvent], None], lock_id: str | None) -> list[StepResult]:
     made = apply_moves(state, plan)
     if made:  # the state follows `moved:`; nothing changes in AWS
         ws.backend.write(state)

@@ -246,6 +246,12 @@ class StateBackend(abc.ABC):
     def break_lock(self, seen: LockInfo) -> None:
         """Remove the lock only if it is still `seen` (force-unlock, or a dead holder's lock)."""
 
+    def flush(self) -> None:
+        """Called when a command that wrote is done: leave the stored state complete in its main
+        form (the local backend folds its journal into the document). Never raises: every write
+        was durable already. Nothing to do for backends that store the whole state every time."""
+        return None
+
     def history(self) -> list[StateVersion]:
         """Stored versions, newest first; empty when the backend keeps none."""
         return []

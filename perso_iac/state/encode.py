@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from . import sensitive as sealing
@@ -55,21 +55,50 @@ class Encoder:
         self.encoded += 1
         return data
 
-    def encode(self, state: StateFile, serial: int) -> bytes:
-        """The stored form of `state` with `serial` (sensitive values sealed: state/sensitive.py)."""
-        head = _compact({"version": state.version, "perso_version": state.perso_version, "stack": state.stack,
-                         "lineage": state.lineage, "serial": serial})
-        resources = state.resources
+    def parts(self, state: StateFile) -> Parts:
+        """The encoded pieces of `state`'s stored form (sensitive values sealed: state/sensitive.py);
+        `render` joins them. Resources not assigned to since their last encoding cost nothing."""
         redact = sealing.redaction(state.sensitive)
-        body = b",\n".join([self.resource(resources[a], redact) for a in sorted(resources)])
+        key = tuple(redact)
+        resources = {}
+        for address, resource in state.resources.items():  # per write: the cache hits inline, no call
+            cached = resource.__dict__.get(ENCODED)
+            resources[address] = cached[1] if cached is not None and cached[0] == key else \
+                self.resource(resource, redact)
         outputs = _compact(sealing.redact_value(state.outputs, redact) if redact else state.outputs).encode()
-        tail = b""
+        sensitive = b""
         if state.sensitive or state.seals:
+            body = b",\n".join([resources[a] for a in sorted(resources)])
             sealed = sealing.new_seals(state.sensitive, state.seals, (body + outputs).decode())
             state.seals = sealed  # the next write keeps the same salts
-            tail = b',"sensitive":' + _compact(sealed).encode() if sealed else b""
-        return b"".join((head[:-1].encode(), b',"resources":[\n', body, b"\n" if resources else b"",
-                         b'],"outputs":', outputs, tail, b"}\n"))
+            sensitive = _compact(sealed).encode() if sealed else b""
+        top = {"version": state.version, "perso_version": state.perso_version, "stack": state.stack,
+               "lineage": state.lineage}
+        return Parts(top, resources, outputs, sensitive)
+
+    def encode(self, state: StateFile, serial: int) -> bytes:
+        """The stored form of `state` with `serial` (sensitive values sealed: state/sensitive.py)."""
+        return render(self.parts(state), serial)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """A state's stored form in pieces: what a journal line compares to find what changed."""
+
+    top: dict[str, Any]            # version, perso_version, stack, lineage (in the header's order)
+    resources: dict[str, bytes]    # address -> the resource's encoded line
+    outputs: bytes                 # the encoded outputs object
+    sensitive: bytes               # the encoded seals, b"" when there are none
+
+
+def render(parts: Parts, serial: int) -> bytes:
+    """The document: header, one resource a line (sorted by address), outputs, seals."""
+    head = _compact({**parts.top, "serial": serial})
+    resources = parts.resources
+    body = b",\n".join([resources[a] for a in sorted(resources)])
+    tail = b',"sensitive":' + parts.sensitive if parts.sensitive else b""
+    return b"".join((head[:-1].encode(), b',"resources":[\n', body, b"\n" if resources else b"",
+                     b'],"outputs":', parts.outputs, tail, b"}\n"))
 
 
 def header(prefix: bytes) -> tuple[str, int] | None:

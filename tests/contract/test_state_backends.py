@@ -761,6 +761,45 @@ def test_the_stored_state_is_compact_json_one_resource_a_line(make):
     assert len(lines) == 3 + 2 and lines[2].startswith('{"address":"dataset_group.b",') and ": " not in raw.decode()
 
 
+def test_many_writes_adding_replacing_and_removing_read_back_as_the_last_state(make):
+    """A command's later writes (the local backend journals them) read back, by another instance,
+    as exactly the last state written; after `flush` the stored document alone says the same."""
+    backend = make()
+    state = backend.read()
+    for step in range(24):
+        _with_resource(state, f"dataset_group.r{step}")
+        if step % 3 == 0 and step:
+            state.forget(f"dataset_group.r{step - 2}")
+        if step % 4 == 0:
+            old = state.resources["dataset_group.r0"]
+            state.record(replace(old, params={"step": step, "text": "ü" * step}))
+        if step % 5 == 0:
+            state.outputs = {"step": step}
+        backend.write(state)
+        if step in (1, 11):
+            assert make().read().to_dict() == state.to_dict()
+    assert state.serial == 24
+    assert make().read().to_dict() == state.to_dict()
+    backend.flush()
+    assert json.loads(_load_raw(backend)) == state.to_dict()
+    assert make().read().to_dict() == state.to_dict()
+
+
+def test_a_writer_behind_another_writers_later_writes_is_refused(make):
+    """Another writer's second and third writes (for the local backend: journal lines, with the
+    state file untouched) still make a write from an older read a conflict."""
+    theirs, ours = make(), make()
+    state = _with_resource(theirs.read())
+    theirs.write(state)
+    theirs.write(_with_resource(state, "dataset_group.two"))
+    mine = ours.read()
+    theirs.write(_with_resource(state, "dataset_group.three"))
+    with pytest.raises(StateConflictError, match="serial 3"):
+        ours.write(_with_resource(mine, "dataset_group.mine"))
+    stored = make().read()
+    assert set(stored.resources) == {"dataset_group.g", "dataset_group.two", "dataset_group.three"}
+
+
 def test_local_a_hand_edit_keeping_lineage_and_serial_is_detected(tmp_path):
     backend = LocalBackend(tmp_path / "state.json", stack="test")
     state = _with_resource(backend.read())

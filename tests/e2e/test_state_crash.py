@@ -27,6 +27,8 @@ from e2e_spec import SPEC
 from test_state_concurrency import perso_env  # a sibling test module (tests/e2e is on sys.path)
 
 from perso_iac.emulator import EmulatorConfig, EmulatorServer
+from perso_iac.errors import PersoError
+from perso_iac.state.local import LocalBackend
 
 PERSO = [sys.executable, "-c", "from perso_iac.cli import main; main()"]
 
@@ -108,9 +110,18 @@ def _after_call(op: str, count: int = 1, then: float = 0.0) -> Callable[[str, Pa
 
 def _at_serial(serial: int) -> Callable[[str, Path], bool]:
     def reached(endpoint: str, state: Path) -> bool:
+        try:  # the state file and the journal of the writes since it was last folded
+            return LocalBackend(state, stack="e2e").read().serial >= serial
+        except PersoError:
+            return False
+    return reached
+
+
+def _journal_lines(count: int) -> Callable[[str, Path], bool]:
+    def reached(endpoint: str, state: Path) -> bool:
         try:
-            return json.loads(state.read_text())["serial"] >= serial
-        except (OSError, ValueError):
+            return Path(f"{state}.journal").read_bytes().count(b"\n") >= count
+        except OSError:
             return False
     return reached
 
@@ -124,6 +135,7 @@ KILL_POINTS = {
     "right after CreateCampaign": _after_call("CreateCampaign"),
     "between state writes (serial 3)": _at_serial(3),
     "between state writes (serial 6)": _at_serial(6),
+    "with writes in the journal": _journal_lines(2),
 }
 
 
@@ -138,7 +150,14 @@ def test_apply_killed_then_rerun_converges_to_a_clean_apply(point, tmp_path, emu
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     reached = KILL_POINTS[point]
     deadline = time.monotonic() + 120
-    while not reached(endpoint, state):
+    while True:
+        if reached(endpoint, state):
+            if point != "with writes in the journal":
+                break
+            os.kill(proc.pid, signal.SIGSTOP)  # frozen, then looked at again: no fold in between
+            if reached(endpoint, state):
+                break
+            os.kill(proc.pid, signal.SIGCONT)
         assert proc.poll() is None, f"apply ended before the kill point: {proc.stderr.read()[-2000:]}"
         assert time.monotonic() < deadline, "the kill point was never reached"
         time.sleep(0.005)
@@ -146,9 +165,15 @@ def test_apply_killed_then_rerun_converges_to_a_clean_apply(point, tmp_path, emu
     proc.wait(timeout=10)
     proc.stderr.close()
 
-    # Whatever was written is a whole state (atomic writes), and the dead run's lock is left behind.
+    # Whatever was written is a whole state (atomic writes, whole journal lines), and the dead run's
+    # lock is left behind.
     if state.exists():
         json.loads(state.read_text())
+        killed = LocalBackend(state, stack="e2e").read()
+        assert killed.serial >= json.loads(state.read_text())["serial"]
+    journal = Path(f"{state}.journal")
+    if point == "with writes in the journal":
+        assert journal.read_bytes().count(b"\n") >= 2  # the next run starts from the journal's writes
     assert Path(f"{state}.lock").exists()
     again = perso(["apply", "--auto-approve", "--state", "state.json"], tmp_path, env)
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
@@ -162,6 +187,7 @@ def test_apply_killed_then_rerun_converges_to_a_clean_apply(point, tmp_path, emu
     assert comparable(final) == comparable(clean_state)
     assert all(r["arn"] and r["status"] == "ready" for r in final["resources"])
     assert not Path(f"{state}.lock").exists()
+    assert not journal.exists() or not journal.read_bytes()  # folded into the state file at the end
 
 
 def test_apply_terminated_like_a_cancelled_ci_job_releases_its_lock_and_resumes(tmp_path, emulator_slow, clean):

@@ -163,7 +163,8 @@ def test_a_writer_killed_mid_apply_loses_no_step_it_reported_done(tmp_path):
     assert len(reported) >= 300
     stored = LocalBackend(path, stack="test").read()  # a whole state, never half of one
     assert {f"dataset_group.{name}" for name in reported} <= set(stored.resources)
-    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("state.json", "state.json.backup")]
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("state.json", "state.json.backup",
+                                                                      "state.json.journal")]
     assert all(name.endswith(".tmp") for name in leftovers)  # at most the write in flight
 
 
