@@ -6,10 +6,11 @@ then), so a killed apply loses at most the changes of the write in flight, never
 done. The write rate is bounded twice: never more than one write in flight, and the CPU the writes
 take is at most `DUTY` of the time, over any stretch longer than `BURST` seconds (a token bucket:
 a write that took c CPU seconds uses c / DUTY seconds of allowance, which accrues in real time up
-to BURST; a write waits for the allowance, and steps finishing meanwhile join it). Each write
-stores the whole state, so without the second bound a large stack, whose apply makes many writes
-of a large document, would spend CPU growing with the square of its size; the burst keeps a small
-stack's steps, each saved three times, from waiting out a pause after every write.
+to BURST; a write waits for the allowance, and steps finishing meanwhile join it). An S3 write
+stores the whole state (a local one appends what changed: state/journal.py), so without the
+second bound a large stack, whose apply makes many writes of a large document, would spend CPU
+growing with the square of its size; the burst keeps a small stack's steps, each saved three
+times, from waiting out a pause after every write.
 """
 
 from __future__ import annotations
