@@ -20,7 +20,11 @@ Each size runs in its own process (`--one N`), so the peak RSS it reports is tha
 `--pin`, the emulator runs on CPU 0 and perso on CPU 1, as issue 11 measured. Apply's wall time is
 also set against the critical path of the emulated waits: the longest chain of dependent creates,
 each taking the emulator's duration for its type times the time scale, which no order of calls can
-beat.
+beat. That ratio means something only where waits are long next to a call: time scale 0.05 (a
+195 s path) still makes each 20 ms call 20 times costlier next to the waits than a real call is
+next to real ones; at 0.01, 100 times, and a 100-group apply's CPU for its first few seconds
+(hundreds of one-minute resources polled at once) shows in it; at the default 0.0005 the apply's
+CPU alone exceeds the path.
 
 It ends with a growth check: per-resource cost at each size relative to the smallest size (about
 1.0 everywhere means linear growth; a column that keeps rising grows faster than linearly).
