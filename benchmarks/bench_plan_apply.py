@@ -19,7 +19,7 @@ import tempfile
 import time
 import tracemalloc
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,22 +76,21 @@ def calls(endpoint: str) -> int:
 
 
 @contextlib.contextmanager
-def emulator_process(time_scale: float, latency_ms: int, cpu: int | None = None) -> Iterator[str]:
-    """The emulator in its own process, as a real endpoint would be: its CPU is not ours (and, with
-    `cpu`, pinned to that core, so that the two do not take turns on one)."""
+def server_process(argv: list[str], ready: Callable[[str], object], cpu: int | None = None) -> Iterator[str]:
+    """`argv` + `--port P` in its own process, as a real endpoint would be: its CPU is not ours (and,
+    with `cpu`, pinned to that core, so that the two do not take turns on one). Yields its URL once
+    `ready(url)` answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "perso_iac.emulator", "--port", str(port),
-                             "--time-scale", str(time_scale), "--latency-ms", str(latency_ms)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*argv, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if cpu is not None:
         os.sched_setaffinity(proc.pid, {cpu})
     endpoint = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:
-                control(endpoint, {"action": "calls"})
+                ready(endpoint)
                 break
             except OSError:
                 time.sleep(0.1)
@@ -99,6 +98,12 @@ def emulator_process(time_scale: float, latency_ms: int, cpu: int | None = None)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def emulator_process(time_scale: float, latency_ms: int, cpu: int | None = None) -> contextlib.AbstractContextManager[str]:
+    """The emulator in its own process."""
+    return server_process([sys.executable, "-m", "perso_iac.emulator", "--time-scale", str(time_scale),
+                           "--latency-ms", str(latency_ms)], lambda url: control(url, {"action": "calls"}), cpu)
 
 
 def make_workspace(endpoint: str, spec: Any, backend: Any, parallelism: int) -> Workspace:

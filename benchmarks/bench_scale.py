@@ -37,14 +37,12 @@ import contextlib
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -53,7 +51,7 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_plan_apply import calls, control, emulator_process, make_spec, make_workspace  # noqa: E402
+from bench_plan_apply import calls, control, emulator_process, make_spec, make_workspace, server_process  # noqa: E402
 
 from perso_iac.engine import apply_plan, refresh_and_plan  # noqa: E402
 from perso_iac.spec.loader import load_spec  # noqa: E402
@@ -152,28 +150,10 @@ def parallel_refresh(client: Any, state: StateFile, parallelism: int) -> int:
         return len(list(pool.map(describe, state.resources.values())))
 
 
-@contextlib.contextmanager
-def replay_proxy(upstream: str, latency_ms: int, cpu: int | None) -> Iterator[str]:
+def replay_proxy(upstream: str, latency_ms: int, cpu: int | None) -> contextlib.AbstractContextManager[str]:
     """replay_proxy.py in its own process, in front of `upstream`."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("replay_proxy.py")), "--upstream", upstream,
-                             "--port", str(port), "--latency-ms", str(latency_ms)])
-    if cpu is not None:
-        os.sched_setaffinity(proc.pid, {cpu})
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                proxy_hits(endpoint)
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    return server_process([sys.executable, str(Path(__file__).with_name("replay_proxy.py")), "--upstream", upstream,
+                           "--latency-ms", str(latency_ms)], proxy_hits, cpu)
 
 
 def proxy_hits(endpoint: str) -> int:
